@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Build: esbuild bundles the two executables, the library entry and every
+// worker entry point (src/**/*.worker.ts) into dist/. With --tests it also
+// transpiles src/ and test/ file by file into .build/ for tap (Node 20 cannot
+// strip types; type-checking is `npm run check`, tsc 5.9).
+import { build } from 'esbuild';
+import { readdirSync, statSync, rmSync, existsSync } from 'node:fs';
+import { join, relative, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(fileURLToPath(import.meta.url), '..', '..');
+const walk = (dir, pred, out = []) => {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, pred, out);
+    else if (pred(p)) out.push(p);
+  }
+  return out;
+};
+
+const common = { platform: 'node', target: 'node20', format: 'esm', sourcemap: 'linked', logLevel: 'warning' };
+const banner = { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" };
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+const workers = walk(join(root, 'src'), (p) => p.endsWith('.worker.ts'));
+await build({
+  ...common,
+  bundle: true,
+  banner,
+  entryPoints: {
+    'viommu': join(root, 'src/cli/viommu.ts'),
+    'viommu-system': join(root, 'src/cli/viommu-system.ts'),
+    'index': join(root, 'src/index.ts'),
+    ...Object.fromEntries(workers.map((w) => [basename(w, '.ts'), w])),
+  },
+  outdir: join(root, 'dist'),
+});
+
+if (process.argv.includes('--tests')) {
+  rmSync(join(root, '.build'), { recursive: true, force: true });
+  const files = [
+    ...walk(join(root, 'src'), (p) => p.endsWith('.ts')),
+    ...walk(join(root, 'test'), (p) => p.endsWith('.ts')),
+    ...walk(join(root, 'bench'), (p) => p.endsWith('.ts')),
+    ...walk(join(root, 'examples'), (p) => p.endsWith('.ts')),
+  ];
+  await build({ ...common, bundle: false, entryPoints: files, outbase: root, outdir: join(root, '.build') });
+  console.log(`transpiled ${files.length} files into ${relative(process.cwd(), join(root, '.build')) || '.build'}/`);
+}

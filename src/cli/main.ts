@@ -1,0 +1,51 @@
+import type { CliIo } from './io.js';
+import { UsageError } from './usage-error.js';
+
+interface Command {
+  readonly summary: string;
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  boot: {
+    summary: 'boot a synthetic machine and print its boot report',
+    async run(_args, io) {
+      io.stdout.write('viommu: no board yet\n');
+      return 0;
+    },
+  },
+};
+
+function help(): string {
+  const names = Object.keys(COMMANDS);
+  const w = Math.max(...names.map((n) => n.length));
+  return [
+    'usage: viommu <command> [options]',
+    '',
+    'commands:',
+    ...names.map((n) => `  ${n.padEnd(w)}  ${COMMANDS[n]!.summary}`),
+    '',
+    "Run 'viommu <command> --help' for a command's options.",
+    '',
+  ].join('\n');
+}
+
+/** The `viommu` command; returns the exit status. */
+export async function runViommu(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(help());
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  try {
+    if (!cmd) throw new UsageError(`unknown command '${name}'`);
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`viommu: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * viommu's library API. Each room of the code (src/memory, src/iommu, ...)
+ * exports its public pieces here.
+ */
+export * from './memory/index.js';

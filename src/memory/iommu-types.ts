@@ -1,0 +1,33 @@
+import type { MemTxAttrs } from './attrs.js';
+import type { AddressSpace } from './address-space.js';
+
+/**
+ * IOMMUAccessFlags (include/exec/memory.h): the permission bits of a
+ * translation, and the access kind passed to translate().
+ */
+export const IOMMU_NONE = 0;
+export const IOMMU_RO = 1;
+export const IOMMU_WO = 2;
+export const IOMMU_RW = 3;
+
+/**
+ * IOMMUTLBEntry. `iova` and `translatedAddr` are numbers: guest physical
+ * addresses and region-relative IOVAs are below 2^53 (DESIGN "64-bit
+ * values"); `addrMask` is 2^n - 1 (0xfff for a 4 KiB page). An entry with
+ * perm IOMMU_NONE is a fault; `targetAs` is null when nothing translates.
+ */
+export interface IOMMUTLBEntry {
+  targetAs: AddressSpace | null;
+  iova: number;
+  translatedAddr: number;
+  addrMask: number;
+  perm: number;
+  pasid?: number;
+}
+
+/** The translate side of an IOMMU region (IOMMUMemoryRegionClass). */
+export interface IommuTranslator {
+  /** translate(iommu, addr, flag, idx): `addr` is relative to the region. */
+  translate(addr: number, flag: number, iommuIndex: number, attrs: MemTxAttrs): IOMMUTLBEntry;
+  attrsToIndex?(attrs: MemTxAttrs): number;
+}
