@@ -2,4 +2,5 @@
  * viommu's library API. Each room of the code (src/memory, src/iommu, ...)
  * exports its public pieces here.
  */
+export * from './base/index.js';
 export * from './memory/index.js';

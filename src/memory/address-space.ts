@@ -13,7 +13,19 @@ interface Section {
   offset: number;
   len: number;
   readonly: boolean;
+  /** Final address space and address (for observers). */
+  as: AddressSpace | null;
+  addr: number;
 }
+
+/**
+ * Sees every terminating piece of an access made in an address space: the
+ * address asked for, the length, the direction, the result and, when it
+ * succeeded, the final address space and address after translation. The DMA
+ * oracle and traces hang here; unset, it costs one check per piece.
+ */
+export type AccessObserver = (addr: number | bigint, len: number, isWrite: boolean, result: MemTxResult,
+  target: AddressSpace | null, targetAddr: number) => void;
 
 /** Translation chains through IOMMUs are bounded, so a loop of IOMMUs ends. */
 const MAX_IOMMU_HOPS = 8;
@@ -33,7 +45,8 @@ function gapLength(view: FlatView, a: number): number {
  */
 export class AddressSpace {
   view: FlatView;
-  private readonly sec: Section = { result: MEMTX_OK, mr: null, offset: 0, len: 0, readonly: false };
+  observer: AccessObserver | undefined;
+  private readonly sec: Section = { result: MEMTX_OK, mr: null, offset: 0, len: 0, readonly: false, as: null, addr: 0 };
   private readonly scratch = new Uint8Array(8);
 
   constructor(public root: MemoryRegion | null, readonly name: string) {
@@ -44,12 +57,15 @@ export class AddressSpace {
   private translate(addr: number | bigint, len: number, isWrite: boolean, attrs: MemTxAttrs): Section {
     let fr: FlatRange | undefined;
     let off: number;
+    let curAs: AddressSpace = this;
+    let curAddr = typeof addr === 'bigint' ? 0 : addr;
     if (typeof addr === 'bigint') {
       fr = this.view.lookupBig(addr);
       if (!fr) return this.fail(MEMTX_DECODE_ERROR, Math.min(len, PAGE - Number(addr % BigInt(PAGE))));
       const left = fr.start + fr.size - addr;
       if (left < BigInt(len)) len = Number(left);
       off = Number(addr - fr.start) + fr.offsetN;
+      curAddr = fr.startN + Number(addr - fr.start);
     } else {
       fr = this.view.lookup(addr);
       if (!fr) return this.fail(MEMTX_DECODE_ERROR, Math.min(len, gapLength(this.view, addr)));
@@ -65,6 +81,8 @@ export class AddressSpace {
         sec.offset = off;
         sec.len = len;
         sec.readonly = fr.readonly;
+        sec.as = curAs;
+        sec.addr = curAddr;
         return sec;
       }
       if (hop >= MAX_IOMMU_HOPS) return this.fail(MEMTX_DECODE_ERROR, len);
@@ -77,6 +95,8 @@ export class AddressSpace {
       if (!(e.perm & (isWrite ? IOMMU_WO : IOMMU_RO)) || !e.targetAs) return this.fail(MEMTX_ACCESS_ERROR, len);
       const a = e.translatedAddr - (e.translatedAddr % page) + inPage;
       const view: FlatView = e.targetAs.view;
+      curAs = e.targetAs;
+      curAddr = a;
       fr = view.lookup(a);
       if (!fr) return this.fail(MEMTX_DECODE_ERROR, Math.min(len, gapLength(view, a)));
       len = Math.min(len, fr.endN - a);
@@ -91,6 +111,8 @@ export class AddressSpace {
     sec.offset = 0;
     sec.len = Math.max(1, len);
     sec.readonly = false;
+    sec.as = null;
+    sec.addr = 0;
     return sec;
   }
 
@@ -110,6 +132,7 @@ export class AddressSpace {
       return out;
     }
     const mr = sec.mr!;
+    this.observer?.(addr, size, false, MEMTX_OK, sec.as, sec.addr);
     if (mr instanceof RamRegion) {
       const v = mr.block.view;
       const o = sec.offset;
@@ -136,6 +159,7 @@ export class AddressSpace {
       return this.writeBytes(addr, Uint8Array.from(buf), attrs);
     }
     const mr = sec.mr!;
+    this.observer?.(addr, size, true, sec.readonly ? MEMTX_DECODE_ERROR : MEMTX_OK, sec.as, sec.addr);
     if (sec.readonly) return MEMTX_DECODE_ERROR;
     if (mr instanceof RamRegion) {
       if (mr.readonly) return MEMTX_DECODE_ERROR;
@@ -175,6 +199,7 @@ export class AddressSpace {
       const n = s.len;
       const mr = s.mr;
       const off = s.offset;
+      this.observer?.(at, n, isWrite, s.result, s.as, s.addr);
       if (s.result !== MEMTX_OK || !mr) {
         res |= s.result;
         if (!isWrite) buf.fill(0, pos, pos + n);
