@@ -168,6 +168,17 @@ export class FwCfg {
     return FW_CFG_FILE_FIRST + i;
   }
 
+  /**
+   * Replaces a file's contents keeping its options and callbacks (QEMU's
+   * acpi_ram_update after a rebuild); the directory shows the new size.
+   */
+  setFileData(name: string, data: Uint8Array): void {
+    const f = this.files.find((x) => x.name === name);
+    if (!f) throw new ConfigError('fw_cfg', `no fw_cfg file '${name}'`);
+    f.entry.data = data;
+    this.writeDirectory();
+  }
+
   /** The current contents of a file (the object the device serves). */
   file(name: string): Uint8Array | undefined {
     return this.files.find((f) => f.name === name)?.entry.data;
