@@ -98,6 +98,8 @@ export interface ArmVirtFacts {
   /** PMU PPI (MADT GICC performance interrupt = PPI + 16), or undefined. */
   readonly pmuPpi?: number;
   readonly psciConduit: 'hvc' | 'smc';
+  /** CPU compatible string (default "arm,cortex-a15", QEMU virt's default CPU). */
+  readonly cpuCompatible?: string;
 }
 
 /** pseries facts (hw/ppc/spapr.c, spapr_rtas.c). */
