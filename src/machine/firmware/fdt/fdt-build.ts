@@ -1,5 +1,5 @@
 import type { FirmwareDescription, PciWindow } from '../description.js';
-import { Fdt, u64Cells } from './fdt.js';
+import { Fdt, fdtU64Cells } from './fdt.js';
 
 /** What every device-tree contributor gets. */
 export interface FdtBuildContext {
@@ -36,7 +36,7 @@ const PCI_SPACE: Record<PciWindow['kind'], number> = { io: 0x0100_0000, mem32: 0
 
 /** `ranges` of a PCI host bridge: phys.hi, 2 cells PCI address, 2 cells CPU address, 2 cells size. */
 export function pciRanges(windows: readonly PciWindow[]): number[] {
-  return windows.flatMap((w) => [PCI_SPACE[w.kind], ...u64Cells(w.pciBase), ...u64Cells(w.cpuBase), ...u64Cells(w.size)]);
+  return windows.flatMap((w) => [PCI_SPACE[w.kind], ...fdtU64Cells(w.pciBase), ...fdtU64Cells(w.cpuBase), ...fdtU64Cells(w.size)]);
 }
 
 /**

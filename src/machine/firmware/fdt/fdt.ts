@@ -25,7 +25,7 @@ export interface FdtProperty {
 const utf8 = new TextEncoder();
 
 /** 32-bit big-endian cells. */
-export function cells(...values: number[]): Uint8Array {
+export function fdtCells(...values: number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const v = new DataView(out.buffer);
   values.forEach((x, i) => v.setUint32(i * 4, x >>> 0));
@@ -33,13 +33,13 @@ export function cells(...values: number[]): Uint8Array {
 }
 
 /** A 64-bit value as two cells (high, low). */
-export function u64Cells(value: number | bigint): number[] {
+export function fdtU64Cells(value: number | bigint): number[] {
   const n = BigInt.asUintN(64, BigInt(value));
   return [Number(n >> 32n), Number(n & 0xffff_ffffn)];
 }
 
 /** NUL-terminated strings back to back (a string list). */
-export function stringList(...list: string[]): Uint8Array {
+export function fdtStringList(...list: string[]): Uint8Array {
   const parts = list.map((s) => utf8.encode(s));
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length + 1, 0));
   let at = 0;
@@ -66,20 +66,20 @@ export class FdtNode {
 
   /** Cells: u32 values, e.g. reg, interrupts, phandle references. */
   u32(name: string, ...values: number[]): this {
-    return this.prop(name, cells(...values));
+    return this.prop(name, fdtCells(...values));
   }
 
   /** Each value as two cells (a 64-bit address or size). */
   u64(name: string, ...values: (number | bigint)[]): this {
-    return this.prop(name, cells(...values.flatMap(u64Cells)));
+    return this.prop(name, fdtCells(...values.flatMap(fdtU64Cells)));
   }
 
   string(name: string, value: string): this {
-    return this.prop(name, stringList(value));
+    return this.prop(name, fdtStringList(value));
   }
 
   strings(name: string, ...list: string[]): this {
-    return this.prop(name, stringList(...list));
+    return this.prop(name, fdtStringList(...list));
   }
 
   bytes(name: string, value: Uint8Array | readonly number[]): this {
@@ -141,7 +141,7 @@ export class Fdt {
     const nameOff = (name: string): number => {
       let off = nameOffsets.get(name);
       if (off === undefined) {
-        off = strings.bytes(stringList(name));
+        off = strings.bytes(fdtStringList(name));
         nameOffsets.set(name, off);
       }
       return off;
@@ -149,7 +149,7 @@ export class Fdt {
     const st = new ByteBuffer();
     const emit = (n: FdtNode): void => {
       st.be32(FDT_BEGIN_NODE);
-      st.bytes(stringList(n.name));
+      st.bytes(fdtStringList(n.name));
       st.align(4);
       for (const p of n.props) {
         st.be32(FDT_PROP);

@@ -1,5 +1,5 @@
 import type { FdtNode } from './fdt.js';
-import { u64Cells } from './fdt.js';
+import { fdtU64Cells } from './fdt.js';
 import { intxSwizzle, pciRanges, type FdtContributor } from './fdt-build.js';
 
 /** XICS phandle QEMU uses (PHANDLE_INTC, hw/ppc/spapr.c). */
@@ -73,7 +73,7 @@ function phb(n: FdtNode, h: Parameters<FdtContributor['build']>[0]['desc']['pciH
     for (let pin = 1; pin <= 4; pin++) map.push(slot << 11, 0, 0, pin, SPAPR_PHANDLE_INTC, s.lsiBase + intxSwizzle(slot, pin), 1);
   }
   n.u32('#size-cells', 2).u32('#address-cells', 3).u32('qemu,phb-enumerated', 1)
-    .u32('ibm,dma-window', s.dmaWindow.liobn, ...u64Cells(s.dmaWindow.busAddr), ...u64Cells(s.dmaWindow.size))
+    .u32('ibm,dma-window', s.dmaWindow.liobn, ...fdtU64Cells(s.dmaWindow.busAddr), ...fdtU64Cells(s.dmaWindow.size))
     .u32('ibm,#dma-size-cells', 2).u32('ibm,#dma-address-cells', 2)
     .u32('interrupt-map', ...map).u32('interrupt-map-mask', 0xf800, 0, 0, 0xffffffff);
   if (s.ddw) {
