@@ -3,6 +3,7 @@ export * from './description.js';
 export * from './presets.js';
 export * from './byte-buffer.js';
 export * from './fw-cfg/fw-cfg-keys.js';
+export * from './fw-cfg/fw-cfg-items.js';
 export * from './fw-cfg/fw-cfg.js';
 export * from './fw-cfg/fw-cfg-io.js';
 export * from './fw-cfg/fw-cfg-mem.js';

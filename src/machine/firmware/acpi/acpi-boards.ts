@@ -19,8 +19,8 @@ import { mcfg } from './tables/mcfg.js';
  * Tables QEMU has that do not describe the DMA path (HPET, WAET, PPTT, SPCR,
  * DBG2, SRAT) are not generated.
  */
-export const Q35_ACPI_TABLES: readonly AcpiTableGenerator[] = [facs, dsdt, fadt, madtX86, mcfg];
-export const VIRT_ACPI_TABLES: readonly AcpiTableGenerator[] = [dsdt, fadt, madtGic, gtdt, mcfg];
+export const Q35_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([facs, dsdt, fadt, madtX86, mcfg]);
+export const VIRT_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([dsdt, fadt, madtGic, gtdt, mcfg]);
 
 const ACPI_BUILD_TABLE_SIZE = 0x20000;
 const ACPI_BUILD_ALIGN_SIZE = 0x1000;

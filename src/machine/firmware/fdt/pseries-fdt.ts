@@ -131,4 +131,4 @@ const intc: FdtContributor = {
  * CAS vectors or CPU cache/MMU details, which do not concern DMA. A vIOMMU
  * issue (DDW changes, VIO windows) adds a contributor after `pci`.
  */
-export const PSERIES_FDT_NODES: readonly FdtContributor[] = [root, chosen, rtas, cpus, phbs, vdevice, memory, intc];
+export const PSERIES_FDT_NODES: readonly FdtContributor[] = Object.freeze([root, chosen, rtas, cpus, phbs, vdevice, memory, intc]);

@@ -163,6 +163,6 @@ const chosen: FdtContributor = {
  * the host node to add iommu-map) and places an SMMU node before the host
  * node (`node(name, { before })`), where QEMU's blob has it.
  */
-export const VIRT_FDT_NODES: readonly FdtContributor[] = [phandles, root, psci, memory, fwCfg, pcie, intc, cpus, timer, clock, chosen];
+export const VIRT_FDT_NODES: readonly FdtContributor[] = Object.freeze([phandles, root, psci, memory, fwCfg, pcie, intc, cpus, timer, clock, chosen]);
 export const VIRT_FIRST_PHANDLE = 0x8000;
 export { pcieName as virtPcieNodeName };
