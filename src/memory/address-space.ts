@@ -121,7 +121,15 @@ export class AddressSpace {
     const sec = this.translate(addr, size, false, attrs);
     out.lo = 0;
     out.hi = 0;
-    if (sec.result !== MEMTX_OK || sec.len < size) {
+    if (sec.result !== MEMTX_OK) {
+      this.observer?.(addr, size, false, sec.result, null, 0);
+      out.result = sec.result;
+      return out;
+    }
+    // QEMU (address_space_ld*_internal) hands a scalar access whole to the
+    // MMIO region it starts in, whose valid sizes decide; only RAM pieces
+    // that straddle a boundary are assembled bytewise.
+    if (sec.len < size && sec.mr instanceof RamRegion) {
       const buf = this.scratch;
       buf.fill(0);
       out.result = this.readBytes(addr, buf.subarray(0, size), attrs);
@@ -153,7 +161,11 @@ export class AddressSpace {
   /** Scalar write of 1, 2, 4 or 8 bytes (value in memory order, two halves). */
   write(addr: number | bigint, size: number, lo: number, hi = 0, attrs: MemTxAttrs = MEMTXATTRS_UNSPECIFIED): MemTxResult {
     const sec = this.translate(addr, size, true, attrs);
-    if (sec.result !== MEMTX_OK || sec.len < size) {
+    if (sec.result !== MEMTX_OK) {
+      this.observer?.(addr, size, true, sec.result, null, 0);
+      return sec.result;
+    }
+    if (sec.len < size && sec.mr instanceof RamRegion) {
       const buf = this.scratch.subarray(0, size);
       for (let i = 0; i < size; i++) buf[i] = i < 4 ? (lo >>> (i * 8)) & 0xff : (hi >>> ((i - 4) * 8)) & 0xff;
       return this.writeBytes(addr, Uint8Array.from(buf), attrs);

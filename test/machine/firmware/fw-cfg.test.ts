@@ -42,31 +42,8 @@ function addQemuFiles(fw: FwCfg, transcriptPath: string): void {
   for (const f of order) fw.addFile(f.name, new Uint8Array(f.size).fill(0xa5));
 }
 
-/**
- * QEMU does not clamp an MMIO/port access to the end of the region it starts
- * in (system/physmem.c address_space_translate_internal: "we cannot clamp
- * the accesses here"), so a 4-byte write at the 2-byte selector is one
- * refused access. src/memory splits it at the region end and delivers the
- * first 2 bytes as a select. Until that is changed in the memory core, the
- * data reads that follow such a write (one each) are TODO.
- */
-const WIDE_SELECTOR_WRITE = /^(outl 0x510|writel 0x9020008|writeb 0x9020008)/;
-const SELECT = /^(outw 0x510|writew 0x9020008)/;
-const DATA_READ = /^(inb 0x51[01]|read[bwlq] 0x9020000)$/;
-
 function replay(t: Test, path: string, mem: AddressSpace, io: AddressSpace | undefined): void {
-  let affected = false;
-  for (const x of loadTranscript(path)) {
-    if (SELECT.test(x.cmd)) affected = false;
-    if (WIDE_SELECTOR_WRITE.test(x.cmd)) affected = true;
-    const got = runQtest(x.cmd, mem, io);
-    if (affected && DATA_READ.test(x.cmd)) {
-      affected = false;
-      t.equal(got, x.answer, x.cmd, { todo: 'src/memory clamps accesses at the region end' });
-    } else {
-      t.equal(got, x.answer, x.cmd);
-    }
-  }
+  for (const x of loadTranscript(path)) t.equal(runQtest(x.cmd, mem, io), x.answer, x.cmd);
 }
 
 t.test('q35: the port I/O fw_cfg answers a QEMU 7.2 qtest transcript byte for byte', async (t) => {
