@@ -181,6 +181,12 @@ export abstract class PCIBridge extends PCIDevice {
     this.secondaryBus.resetIrqs();
   }
 
+  override abortRealize(): void {
+    const i = this.secondaryBus ? this.bus.children.indexOf(this.secondaryBus) : -1;
+    if (i >= 0) this.bus.children.splice(i, 1);
+    super.abortRealize();
+  }
+
   override unrealize(): void {
     for (const d of [...this.secondaryBus.allDevices()]) d.bus.unplug(d);
     this.ctx.mem.transaction(() => {

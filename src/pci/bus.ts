@@ -62,6 +62,12 @@ export class PCIBus {
     readonly parentDev?: PCIDevice,
     /** The root bus number (host bridges with a bus range start above 0). */
     private readonly rootNumber = 0,
+    /**
+     * Whether functions on this bus expose config space beyond 256 bytes
+     * (pci_bus_allows_extended_config_space): PCIe buses do, and so does
+     * the sPAPR PHB's conventional root bus.
+     */
+    readonly allowsExtendedConfig = express,
   ) {
     parentDev?.bus.children.push(this);
   }
@@ -166,6 +172,7 @@ export class PCIBus {
       dev.realize(this, devfn);
     } catch (e) {
       this.devices[devfn] = undefined;
+      dev.abortRealize();
       throw e;
     }
     this.parentDev?.childPlugged(dev);

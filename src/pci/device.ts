@@ -171,6 +171,11 @@ export abstract class PCIDevice {
     this.busMaster.destroy();
   }
 
+  /** Undoes what a realize that threw left behind (called by PCIBus.plug). */
+  abortRealize(): void {
+    if (this.busMaster) this.busMaster.destroy();
+  }
+
   addConfigWriteHook(hook: ConfigWriteHook): void {
     this.writeHooks.push(hook);
   }

@@ -9,7 +9,7 @@ import { PCI_CONFIG_SPACE_SIZE } from './regs.js';
  */
 function adjustConfigLimit(bus: PCIBus, limit: number): number {
   for (let b: PCIBus | undefined = bus; b && limit > PCI_CONFIG_SPACE_SIZE; b = b.parentDev?.bus) {
-    if (!b.express) return PCI_CONFIG_SPACE_SIZE;
+    if (!b.allowsExtendedConfig) return PCI_CONFIG_SPACE_SIZE;
   }
   return limit;
 }
