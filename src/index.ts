@@ -4,3 +4,5 @@
  */
 export * from './base/index.js';
 export * from './memory/index.js';
+export * from './pci/index.js';
+export * from './machine/index.js';

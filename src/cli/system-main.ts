@@ -1,11 +1,112 @@
+import { ConfigError } from '../base/config-error.js';
+import { parseCmdline } from '../machine/cmdline.js';
+import { machineHelp } from '../machine/boards/index.js';
+import { defaultDeviceRegistry } from '../machine/devices/index.js';
+import { Machine } from '../machine/machine.js';
+import { startQtestServer } from '../machine/qtest/server.js';
 import type { CliIo } from './io.js';
+
+const NAME = 'viommu-system';
+
+const USAGE = `usage: ${NAME} [options]
+QEMU-compatible entry point of viommu (QEMU 7.2 command lines and qtest).
+
+  -machine|-M NAME[,PROP=VALUE...]  q35 (default), virt, pseries; -machine help lists them
+  -m SIZE                           guest RAM (QEMU suffixes; no suffix means MiB)
+  -device DRIVER[,PROP=VALUE...]    add a device; -device help lists drivers, -device DRIVER,help its properties
+  -nodefaults, -display none, -S    accepted (viommu has no default devices, display or CPU)
+  -qtest CHARDEV [-qtest-log FILE]  serve the qtest protocol (stdio, unix:PATH[,server=on,wait=off])
+  -qmp CHARDEV, -chardev ..., -mon chardev=ID,mode=control   QMP monitors (served by the QMP server)
+  -serial none, -monitor none       accepted
+  -cpu, -smp, -accel, -machine kernel-irqchip=...   accepted and ignored (no CPU)
+  -seed N                           seed of the machine's PRNG (viommu extension)
+`;
+
+/** Waits for SIGINT or SIGTERM. */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
 
 /** The QEMU-compatible entry point `viommu-system`; returns the exit status. */
 export async function runSystem(argv: string[], io: CliIo): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write('usage: viommu-system [QEMU options]\n');
+  const err = (msg: string) => io.stderr.write(`${NAME}: ${msg}\n`);
+  let parsed;
+  try {
+    parsed = parseCmdline(argv);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err(e.message);
+      return 1;
+    }
+    throw e;
+  }
+  const { config, action } = parsed;
+  const registry = defaultDeviceRegistry();
+  switch (action.kind) {
+    case 'help':
+      io.stdout.write(USAGE);
+      return 0;
+    case 'version':
+      io.stdout.write(`${NAME} (viommu 0.1.0), compatible with QEMU emulator version 7.2\n`);
+      return 0;
+    case 'machine-help':
+      io.stdout.write(machineHelp());
+      return 0;
+    case 'device-help': {
+      if (action.driver !== undefined) {
+        const t = registry.get(action.driver);
+        if (!t) {
+          err(`'${action.driver}' is not a valid device model name`);
+          return 1;
+        }
+        io.stdout.write(registry.help(t));
+      } else {
+        io.stdout.write(registry.names().map((n) => `name "${n}", bus ${registry.get(n)!.bus === 'pci' ? 'PCI' : 'System'}, desc "${registry.get(n)!.desc}"\n`).join(''));
+      }
+      return 0;
+    }
+    case 'run':
+      break;
+  }
+  for (const n of config.notes) err(`note: ${n}`);
+  let machine: Machine;
+  try {
+    machine = Machine.create(config, registry);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err(e.message);
+      return 1;
+    }
+    throw e;
+  }
+  if (config.qtest) {
+    const server = startQtestServer(machine, config.qtest.chardev, { log: config.qtest.log, stderr: io.stderr });
+    try {
+      await server.ready;
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        err(e.message);
+        return 1;
+      }
+      throw e;
+    }
+    await Promise.race([server.finished, untilSignal()]);
+    server.close();
     return 0;
   }
-  io.stderr.write('viommu-system: no board yet\n');
-  return 1;
+  if (config.qmp.length > 0) {
+    err('note: the QMP server is not part of this build yet; staying up until interrupted');
+    await untilSignal();
+    return 0;
+  }
+  err('note: nothing to serve (no -qtest, no -qmp); the machine was built and is exiting');
+  return 0;
 }

@@ -11,6 +11,9 @@ import type { Board, BoardDescription, BoardType } from './boards/board.js';
 import { BOARD_TYPES, findBoardType } from './boards/index.js';
 import type { MachineConfig } from './config.js';
 import { addDevice, type AnyDevice } from './device-add.js';
+import { MachineGuestPort } from './guest-port.js';
+import type { GuestPort } from '../guest/port.js';
+import type { DeviceSpec } from './config.js';
 import type { DeviceRegistry, SystemDevice } from './device-registry.js';
 import { defaultDeviceRegistry } from './devices/index.js';
 import { parseProp, PropError, Props, type PropValue } from './properties.js';
@@ -51,6 +54,11 @@ export class Machine {
   private readonly chassisSlots = new Set<string>();
   private readonly busIds = new Map<string, number>();
   private pciCtx: PCIBusContext | undefined;
+  /**
+   * Firmware hand-off the firmware room attaches: the flattened device tree
+   * (virt, pseries) and the fw_cfg device (at board.describe().firmware).
+   */
+  readonly firmware: { fdt?: Uint8Array; fwCfg?: unknown } = {};
 
   private constructor(readonly config: MachineConfig, readonly registry: DeviceRegistry) {
     this.log = new EventLog(this.clock);
@@ -104,6 +112,16 @@ export class Machine {
       };
     }
     return this.pciCtx;
+  }
+
+  /** A device added after creation (QMP device_add uses this); the caller resets it if needed. */
+  addDevice(spec: DeviceSpec): AnyDevice {
+    return addDevice(this, spec);
+  }
+
+  /** The synthetic guest's interface to this machine. */
+  guestPort(): GuestPort {
+    return new MachineGuestPort(this);
   }
 
   /** Every PCI function, root bus first, depth first. */
