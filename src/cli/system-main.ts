@@ -87,6 +87,7 @@ export async function runSystem(argv: string[], io: CliIo): Promise<number> {
     }
     throw e;
   }
+  machine.console = (text) => io.stdout.write(text);
   if (config.qtest) {
     const server = startQtestServer(machine, config.qtest.chardev, { log: config.qtest.log, stderr: io.stderr });
     try {

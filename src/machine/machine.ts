@@ -54,6 +54,8 @@ export class Machine {
   private readonly chassisSlots = new Set<string>();
   private readonly busIds = new Map<string, number>();
   private pciCtx: PCIBusContext | undefined;
+  /** Where device models' printf() output goes (QEMU's stdout); viommu-system points it at stdout. */
+  console: (text: string) => void = () => undefined;
   /**
    * Firmware hand-off the firmware room attaches: the flattened device tree
    * (virt, pseries) and the fw_cfg device (at board.describe().firmware).
@@ -97,6 +99,7 @@ export class Machine {
       this.pciCtx = {
         mem: this.mem, clock: this.clock, log: this.log, systemMemory: this.systemAs,
         allowZeroBar: this.boardType.allowZeroBar, targetBigEndian: this.boardType.bigEndian,
+        console: (text) => this.console(text),
         claimChassisSlot: (c, s) => {
           const k = `${c}/${s}`;
           if (this.chassisSlots.has(k)) return false;

@@ -17,6 +17,11 @@ export interface PCIBusContext {
   readonly systemMemory: AddressSpace;
   /** MachineClass.pci_allow_0_address (true on virt and pseries). */
   readonly allowZeroBar: boolean;
+  /**
+   * QEMU's standard output: a few device models printf() there (edu's DMA
+   * clamping message); with -qtest stdio it shares the stream with qtest.
+   */
+  readonly console: (text: string) => void;
   /** Target byte order: DEVICE_NATIVE_ENDIAN devices (edu) follow it. */
   readonly targetBigEndian: boolean;
   /** pcie_chassis_add_slot: false when (chassis, slot) is taken. */

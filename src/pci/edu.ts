@@ -164,10 +164,14 @@ export class Edu extends PCIDevice {
     return false;
   }
 
-  /** edu_clamp_addr. */
+  /** edu_clamp_addr: QEMU 7.2 printf()s this line to its standard output. */
   private clamp(addr: bigint): bigint {
     const res = addr & this.dmaMask;
-    if (res !== addr) this.log(`EDU: clamping DMA ${hex16(addr)} to ${hex16(res)}!`);
+    if (res !== addr) {
+      const text = `EDU: clamping DMA ${hex16(addr)} to ${hex16(res)}!`;
+      this.ctx.log.warn('edu', text);
+      this.ctx.console(text + '\n');
+    }
     return res;
   }
 

@@ -34,7 +34,7 @@ export function makeRig(opts: { express?: boolean; allowZeroBar?: boolean; bigEn
   const chassis = new Set<string>();
   const busIds = new Map<string, number>();
   const ctx: PCIBusContext = {
-    mem, clock, log, systemMemory: sys, allowZeroBar: opts.allowZeroBar ?? false, targetBigEndian: opts.bigEndian ?? false,
+    mem, clock, log, systemMemory: sys, console: () => undefined, allowZeroBar: opts.allowZeroBar ?? false, targetBigEndian: opts.bigEndian ?? false,
     claimChassisSlot: (c, s) => (chassis.has(`${c}/${s}`) ? false : (chassis.add(`${c}/${s}`), true)),
     releaseChassisSlot: (c, s) => void chassis.delete(`${c}/${s}`),
     autoBusName: (k) => {

@@ -85,16 +85,22 @@ export class QtestSession {
     return this.machine.bigEndian;
   }
 
+  /** address_space_read of `size` bytes, then tswap: the value as the target CPU would load it. */
   private readScalar(as: AddressSpace, a: number | bigint, size: number): bigint {
-    const r = as.read(a, size);
-    const v = (BigInt(r.hi >>> 0) << 32n) | BigInt(r.lo >>> 0);
+    const buf = new Uint8Array(size);
+    as.readBytes(a, buf);
+    let v = 0n;
+    for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[i]!);
     return this.big && size > 1 ? bswap(v, size) : v;
   }
 
+  /** tswap, then address_space_write of `size` bytes. */
   private writeScalar(as: AddressSpace, a: number | bigint, size: number, value: bigint): void {
     let v = BigInt.asUintN(size * 8, value);
     if (this.big && size > 1) v = bswap(v, size);
-    as.write(a, size, Number(v & 0xffffffffn), Number(v >> 32n));
+    const buf = new Uint8Array(size);
+    for (let i = 0; i < size; i++) buf[i] = Number((v >> BigInt(8 * i)) & 0xffn);
+    as.writeBytes(a, buf);
   }
 
   private dispatch(w: string[]): void {

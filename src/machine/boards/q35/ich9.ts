@@ -60,6 +60,7 @@ export class Ich9Lpc extends PCIDevice {
 /** ICH9 AHCI controller, 00:1f.2 (8086:2922 rev 2): identity, BAR4/BAR5, SATA and MSI capabilities only. */
 export class Ich9Ahci extends PCIDevice {
   readonly typeName = 'ich9-ahci';
+  override multifunction = true;
   readonly identity: PCIDeviceIdentity = { vendorId: PCI_VENDOR_ID_INTEL, deviceId: 0x2922, revision: 2, classId: PCI_CLASS_STORAGE_SATA, progIf: 0x01 };
 
   protected realizeDevice(): void {
@@ -78,6 +79,7 @@ export class Ich9Ahci extends PCIDevice {
 /** ICH9 SMBus controller, 00:1f.3 (8086:2930 rev 2): identity and its 64-byte I/O BAR4 only. */
 export class Ich9Smbus extends PCIDevice {
   readonly typeName = 'ICH9-SMB';
+  override multifunction = true;
   readonly identity: PCIDeviceIdentity = { vendorId: PCI_VENDOR_ID_INTEL, deviceId: 0x2930, revision: 2, classId: PCI_CLASS_SERIAL_SMBUS };
 
   protected realizeDevice(): void {

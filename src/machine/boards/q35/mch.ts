@@ -10,6 +10,8 @@ const PCIEXBAR_LENGTH_MASK = 0x6;
 const MCH_HOST_BRIDGE_EXT_TSEG_MBYTES = 0x50;
 const EXT_TSEG_MBYTES_QUERY = 0xffff;
 const MCH_HOST_BRIDGE_F_SMBASE = 0x9c;
+const F_SMBASE_IN_RAM = 0x01;
+const F_SMBASE_LCK = 0x02;
 const MCH_HOST_BRIDGE_SMRAM = 0x9d;
 const SMRAM_DEFAULT = 0x02;
 const SMRAM_WMASK = 0x78;
@@ -33,7 +35,8 @@ export interface Pciexbar {
  * enable bit 0, length [2:1] 256/128/64 MiB, base [35:26]): MMCONFIG exists
  * only once firmware sets the enable bit; at reset the register holds
  * 0xb0000000 with enable clear. Also the extended-TSEG size query (0x50) and
- * the SMRAM/ESMRAMC registers' reset values and write masks. PAM and SMRAM
+ * the SMRAM/ESMRAMC and F_SMBASE registers' reset values, masks and lock
+ * protocol. PAM and SMRAM
  * memory remapping are not modelled (viommu runs no firmware).
  */
 export class Mch extends PCIDevice {
@@ -65,6 +68,27 @@ export class Mch extends PCIDevice {
     if (rangesOverlap(addr, len, MCH_HOST_BRIDGE_PCIEXBAR, 8)) this.updatePciexbar();
     if (rangesOverlap(addr, len, MCH_HOST_BRIDGE_SMRAM, 2)) this.updateSmramLock();
     if (rangesOverlap(addr, len, MCH_HOST_BRIDGE_EXT_TSEG_MBYTES, 2)) this.updateExtTseg();
+    if (rangesOverlap(addr, len, MCH_HOST_BRIDGE_F_SMBASE, 1)) this.updateSmbase();
+  }
+
+  /**
+   * mch_update_smbase_smram's register protocol: writing 0xff (query)
+   * answers 0x01 (SMRAM at SMBASE available) and arms the lock bit; a write
+   * before that is discarded; writing the lock bit (0x02) locks it.
+   */
+  private updateSmbase(): void {
+    const cs = this.cs;
+    const reg = cs.get8(MCH_HOST_BRIDGE_F_SMBASE);
+    if (reg === 0xff) {
+      cs.wmask[MCH_HOST_BRIDGE_F_SMBASE] = F_SMBASE_LCK;
+      cs.set8(MCH_HOST_BRIDGE_F_SMBASE, F_SMBASE_IN_RAM);
+      return;
+    }
+    if (cs.wmask[MCH_HOST_BRIDGE_F_SMBASE] === 0xff) cs.set8(MCH_HOST_BRIDGE_F_SMBASE, 0);
+    if (cs.get8(MCH_HOST_BRIDGE_F_SMBASE) & F_SMBASE_LCK) {
+      cs.wmask[MCH_HOST_BRIDGE_F_SMBASE] = cs.wmask[MCH_HOST_BRIDGE_F_SMBASE]! & ~F_SMBASE_LCK;
+      cs.set8(MCH_HOST_BRIDGE_F_SMBASE, F_SMBASE_LCK);
+    }
   }
 
   private update(): void {

@@ -33,7 +33,7 @@ const HOLE64_SIZE = 32 * GIB;
 export class Q35Board implements Board {
   readonly name = 'q35';
   readonly rootBus: PCIBus;
-  readonly intc = new InterruptLines('ioapic', ['ioapic', '/machine/ioapic'], 24);
+  readonly intc = new InterruptLines('ioapic', ['ioapic'], 24);
   readonly ram: Range[] = [];
   readonly host: PCIHostConfig;
   readonly mch: Mch;
