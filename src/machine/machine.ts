@@ -152,6 +152,7 @@ export class Machine {
       this.board.reset();
       for (const d of this.pciDevices()) d.reset();
       this.rootBus.resetIrqs();
+      this.board.afterDeviceReset?.();
       for (const d of this.systemDevices) d.reset();
     });
   }

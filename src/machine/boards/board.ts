@@ -84,6 +84,8 @@ export interface Board {
   /** Guest RAM as the memory map reports it. */
   readonly ram: readonly Range[];
   reset(): void;
+  /** Runs after every device was reset (QEMU's board-level work in machine reset, e.g. sPAPR's bus numbering). */
+  afterDeviceReset?(): void;
   describe(): Omit<BoardDescription, 'devices' | 'board' | 'machineType' | 'bigEndian'>;
 }
 

@@ -2,6 +2,10 @@ import type { AddressSpace } from '../../../memory/address-space.js';
 import { PCIBus } from '../../../pci/bus.js';
 import type { PCIDevice } from '../../../pci/device.js';
 import { configReadCommon, configSize, configWriteCommon } from '../../../pci/host.js';
+import { PCIBridge } from '../../../pci/bridge.js';
+import {
+  PCI_HEADER_TYPE, PCI_HEADER_TYPE_BRIDGE, PCI_PRIMARY_BUS, PCI_SECONDARY_BUS, PCI_SUBORDINATE_BUS,
+} from '../../../pci/regs.js';
 import type { Machine } from '../../machine.js';
 import { InterruptLines, type Board, type BoardDescription, type BoardType, type Range } from '../board.js';
 import { mainRam } from '../ram.js';
@@ -120,6 +124,27 @@ export class PseriesBoard implements Board {
   }
 
   reset(): void {}
+
+  /**
+   * spapr_phb_pci_enumerate: at machine reset QEMU numbers the buses below
+   * every (single-function) bridge depth first, as PAPR firmware expects
+   * them already assigned.
+   */
+  afterDeviceReset(): void {
+    let busNo = 0;
+    const walk = (bus: PCIBus): void => {
+      for (const d of bus.devices) {
+        if (!d || d.cs.get8(PCI_HEADER_TYPE) !== PCI_HEADER_TYPE_BRIDGE || !(d instanceof PCIBridge)) continue;
+        busNo++;
+        d.cs.maskedWrite(PCI_PRIMARY_BUS, d.bus.number, 1);
+        d.cs.maskedWrite(PCI_SECONDARY_BUS, busNo, 1);
+        d.cs.maskedWrite(PCI_SUBORDINATE_BUS, busNo, 1);
+        walk(d.secondaryBus);
+        d.cs.maskedWrite(PCI_SUBORDINATE_BUS, busNo, 1);
+      }
+    };
+    walk(this.rootBus);
+  }
 
   describe(): Omit<BoardDescription, 'devices' | 'board' | 'machineType' | 'bigEndian'> {
     const rma = this.ram[0]!.size;
