@@ -1,5 +1,6 @@
 import { ConfigError } from '../base/config-error.js';
 import { parseChardevOption, parseChardevShort, parseOpts, type ChardevSpec } from './chardev.js';
+import { parseQemuOpts } from './qemu-opts.js';
 import { defaultConfig, type DeviceSpec, type MachineConfig, type QmpMonitorSpec } from './config.js';
 import type { RawValue } from './properties.js';
 
@@ -76,17 +77,17 @@ export function parseCmdline(argv: readonly string[]): ParsedCmdline {
         break;
       case 'M':
       case 'machine': {
-        const opts = parseOpts(val);
-        for (const [k, v] of opts) {
-          if (v === undefined && k === opts[0]![0] && k !== '') {
-            if (k === 'help' || k === '?') action = { kind: 'machine-help' };
-            else type = k;
-          } else if (k === 'type') {
-            type = v ?? '';
-          } else if (ACCEL_MACHINE_PROPS.includes(k)) {
-            notes.push(`-machine ${k}=${v ?? ''}: ignored (${CPU_OPTIONS.accel})`);
-          } else if (k !== '') {
-            mprops[k] = v ?? 'on';
+        for (const o of parseQemuOpts(val, 'type')) {
+          if (o.name === 'type') {
+            if (o.value === 'help' || o.value === '?') action = { kind: 'machine-help' };
+            else type = o.value;
+          } else if (o.name === 'help') {
+            action = { kind: 'machine-help' };
+          } else if (ACCEL_MACHINE_PROPS.includes(o.name)) {
+            notes.push(`-machine ${o.name}=${o.value}: ignored (${CPU_OPTIONS.accel})`);
+          } else {
+            if (o.shortForm) notes.push(`${where}: short-form boolean option '${o.name}' deprecated; use ${o.name}=${o.value}`);
+            mprops[o.name] = o.value;
           }
         }
         break;
@@ -101,20 +102,22 @@ export function parseCmdline(argv: readonly string[]): ParsedCmdline {
         break;
       }
       case 'device': {
-        const opts = parseOpts(val);
-        const driver = opts[0]![1] === undefined ? opts[0]![0] : '';
+        const opts = parseQemuOpts(val, 'driver');
+        const driver = opts.find((o) => o.name === 'driver')?.value ?? '';
         if (driver === 'help' || driver === '?') {
           action = { kind: 'device-help' };
           break;
         }
         const props: Record<string, RawValue> = {};
-        for (const [k, v] of driver === '' ? opts : opts.slice(1)) {
-          if (k === 'help' && v === undefined) action = { kind: 'device-help', driver };
-          else if (k === 'driver') continue;
-          else props[k] = v ?? 'on';
+        for (const o of opts) {
+          if (o.name === 'driver') continue;
+          if (o.name === 'help') action = { kind: 'device-help', driver };
+          else {
+            if (o.shortForm) notes.push(`${where}: short-form boolean option '${o.name}' deprecated; use ${o.name}=${o.value}`);
+            props[o.name] = o.value;
+          }
         }
-        const drv = driver === '' ? String(opts.find(([k]) => k === 'driver')?.[1] ?? '') : driver;
-        devices.push({ driver: drv, props, origin: where, json: false });
+        devices.push({ driver, props, origin: where, json: false });
         break;
       }
       case 'nodefaults':

@@ -129,7 +129,43 @@ async function recordCmdline(path) {
   writeFileSync(path.replace(/\.in$/, '.txt'), `# recorded from ${version('qemu-system-x86_64')}\n` + out.join('\n') + '\n');
 }
 
+async function recordHmp(path) {
+  // "# qemu:" and "# args:" headers, then monitor commands; output per command.
+  const text = readFileSync(path, 'utf8');
+  const header = {};
+  const cmds = [];
+  for (const line of text.split('\n')) {
+    const h = /^# (qemu|args): (.*)$/.exec(line);
+    if (h) header[h[1]] = h[2];
+    else if (line && !line.startsWith('#')) cmds.push(line);
+  }
+  const argv = [...header.args.split(' '), '-S', '-monitor', 'stdio'];
+  const p = spawn(header.qemu, argv);
+  let out = '';
+  p.stdout.setEncoding('utf8');
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', () => undefined);
+  await sleep(800);
+  for (const c of cmds) {
+    p.stdin.write(c + '\n');
+    await sleep(400);
+  }
+  p.stdin.write('quit\n');
+  await new Promise((r) => p.on('exit', r));
+  // Drop the readline echo (escape sequences) and the banner; keep each command's output.
+  const clean = out.replace(/\x1b\[[0-9]*[A-Z]/g, '').split('\n').map((l) => l.replace(/\r$/, ''));
+  const res = [`# recorded from ${version(header.qemu)}`, `# command: ${header.qemu} ${argv.join(' ')}`, `# args: ${header.args}`];
+  for (const l of clean) {
+    if (l.startsWith('QEMU ') && l.includes('monitor')) continue;
+    const m = /^\(qemu\) .*(info [a-z -]+|quit)$/.exec(l);
+    if (m) res.push(`(qemu) ${m[1]}`);
+    else res.push(l);
+  }
+  writeFileSync(path.replace(/\.hmp$/, '.txt'), res.join('\n').replace(/\n+$/, '') + '\n');
+}
+
 if (mode === 'qtest') await recordQtest(file);
+else if (mode === 'hmp') await recordHmp(file);
 else if (mode === 'cmdline') await recordCmdline(file);
 else {
   console.error('usage: record.mjs qtest FILE.qtest | cmdline FILE.in');
