@@ -51,7 +51,7 @@ export function addDevice(m: Machine, spec: DeviceSpec): AnyDevice {
     if (!bus) throw specError(spec, 'bus', `Bus '${String(busName)}' not found`);
     let pci: PCIDevice;
     try {
-      pci = type.create(props, { boardName: m.boardName });
+      pci = type.create(props, { boardName: m.boardName, pcieHotplug: m.boardType.pcieHotplug });
     } catch (e) {
       if (e instanceof PropError || e instanceof PCIError) throw specError(spec, undefined, e.message);
       throw e;

@@ -5,6 +5,8 @@ import { parseProp, PropError, Props, type PropDef, type PropValue, type RawValu
 export interface DeviceHost {
   /** The board name ('q35' | 'virt' | 'pseries'). */
   readonly boardName: string;
+  /** Who handles hot-plug below PCIe ports on this board (q35: ACPI by default, as QEMU 7.2). */
+  readonly pcieHotplug: 'native' | 'acpi';
 }
 
 /** A device that sits on the system bus rather than PCI (vIOMMUs, later). */

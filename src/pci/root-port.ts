@@ -27,10 +27,18 @@ export interface RootPortOptions {
   /** QEMU link encodings: speed 1..4 (2.5..16 GT/s), width in lanes. */
   readonly speed: number;
   readonly width: number;
+  /**
+   * Who handles hot-plug on the secondary bus: 'native' (pciehp: a function
+   * present at creation sets Presence Detect and Data Link Layer Link
+   * Active) or 'acpi' (QEMU q35's default acpi-pci-hotplug-with-bridge-
+   * support=on: the slot registers are left alone).
+   */
+  readonly hotplugHandler: 'native' | 'acpi';
 }
 
 export const ROOT_PORT_DEFAULTS: RootPortOptions = {
   chassis: 0, slot: 0, port: 0, hotplug: true, powerControllerPresent: true, disableAcs: false, speed: 4, width: 32,
+  hotplugHandler: 'native',
 };
 
 const AER_OFFSET = 0x100;
@@ -83,7 +91,7 @@ export class PCIeRootPort extends PCIBridge {
   }
 
   override childPlugged(dev: PCIDevice): void {
-    if (dev.devfn === 0) this.slot.coldPlugged();
+    if (dev.devfn === 0 && this.opts.hotplugHandler === 'native') this.slot.coldPlugged();
   }
 
   /** rp_reset_hold. */
@@ -103,6 +111,11 @@ export class PCIeRootPort extends PCIBridge {
     const oldSta = this.cs.get16(pos + PCI_EXP_SLTSTA);
     super.configWrite(addr, val, len);
     this.slot.writeConfig(oldCtl, oldSta, addr, val, len);
+    // pcie_aer_root_write_config (PCIe 6.0 section 6.2.4.1.2): without MSI or
+    // MSI-X, every config write drives INTx to "Root Error Command & status
+    // enables", which is 0 here (viommu injects no errors). As in QEMU, this
+    // also drops a hot-plug interrupt the same write raised: INTx is shared.
+    if (!this.msix?.enabled && !this.msi?.enabled) this.setIrq(0);
   }
 
   override unrealize(): void {

@@ -101,6 +101,12 @@ export interface BoardType {
   readonly bigEndian: boolean;
   /** MachineClass.pci_allow_0_address. */
   readonly allowZeroBar: boolean;
+  /**
+   * Hot-plug below PCIe root ports: q35 7.2 uses ACPI PCI hot-plug there
+   * (ICH9-LPC acpi-pci-hotplug-with-bridge-support=on), virt uses native
+   * PCIe hot-plug.
+   */
+  readonly pcieHotplug: 'native' | 'acpi';
   /** Checks the RAM size (QEMU's board-specific refusals). */
   checkRam?(size: number): string | undefined;
   build(machine: Machine, props: Props): Board;

@@ -123,6 +123,7 @@ export const virtType: BoardType = {
   ],
   defaultRamSize: 128 * MIB,
   bigEndian: false,
+  pcieHotplug: 'native',
   allowZeroBar: true,
   build: (m, props) => new VirtBoard(m, props),
 };

@@ -25,6 +25,7 @@ export const pcieRootPortType: PCIDeviceType = {
       chassis: p.num('chassis'), slot: p.num('slot'), port: p.num('port'), hotplug: p.bool('hotplug'),
       powerControllerPresent: p.bool('power_controller_present'), disableAcs: p.bool('disable-acs'),
       speed: PCIE_LINK_SPEEDS[p.str('x-speed')!]!, width: PCIE_LINK_WIDTHS[p.str('x-width')!]!,
+      hotplugHandler: host.pcieHotplug,
     });
   },
 };

@@ -173,6 +173,7 @@ export const pseriesType: BoardType = {
   props: [{ name: 'dumpdtb', type: { kind: 'string' }, desc: 'Dump current dtb to a file and quit (handled by the firmware room)' }],
   defaultRamSize: 512 * MIB,
   bigEndian: true,
+  pcieHotplug: 'native',
   allowZeroBar: true,
   checkRam: (size) => (size < MIN_RMA_SLOF ? 'pSeries SLOF firmware requires >= 80ldMiB guest RMA (Real Mode Area memory)' : undefined),
   build: (m) => new PseriesBoard(m),

@@ -129,6 +129,7 @@ export const q35Type: BoardType = {
   ],
   defaultRamSize: 128 * MIB,
   bigEndian: false,
+  pcieHotplug: 'acpi',
   allowZeroBar: false,
   build: (m, props) => new Q35Board(m, props),
 };
