@@ -1,23 +1,21 @@
 import { MEMTX_OK, type MemTxAttrs, type MemTxResult } from '../memory/attrs.js';
 import type { MemoryRegion } from '../memory/region.js';
-import { BAR_UNMAPPED, barAddress, barIs64, barIsIo, barOffset, initBarRegister, type PCIIORegion } from './bar.js';
+import { BAR_UNMAPPED, barAddress, barIsIo, initBarRegister, type PCIIORegion } from './bar.js';
 import type { PCIBus, PCIBusContext } from './bus.js';
 import { BusMaster } from './bus-master.js';
 import { findCapability } from './capability.js';
+import { initStandardMasks, resetStandardRegisters } from './config-init.js';
 import { ConfigSpace, rangeCoversByte, rangesOverlap } from './config-space.js';
 import { pciRequesterId } from './iommu.js';
 import type { MsiCapability } from './msi.js';
 import type { MsixCapability } from './msix.js';
 import { PCI_EXP_FLAGS, PCI_EXP_FLAGS_TYPE, PCI_EXP_FLAGS_TYPE_SHIFT } from './pcie-regs.js';
 import {
-  PCI_BASE_ADDRESS_0, PCI_CACHE_LINE_SIZE, PCI_CAP_ID_EXP, PCI_CAPABILITY_LIST, PCI_CLASS_DEVICE,
-  PCI_CLASS_PROG, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_IO, PCI_COMMAND_MASTER, PCI_COMMAND_MEMORY,
-  PCI_COMMAND_SERR, PCI_CONFIG_HEADER_SIZE, PCI_CONFIG_SPACE_SIZE, PCI_DEVICE_ID, PCI_HEADER_TYPE,
-  PCI_HEADER_TYPE_BRIDGE, PCI_HEADER_TYPE_MULTI_FUNCTION, PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN, PCI_NUM_REGIONS,
-  PCI_REVISION_ID, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS1, PCI_STATUS, PCI_STATUS_DETECTED_PARITY, PCI_STATUS_INTERRUPT,
-  PCI_STATUS_PARITY, PCI_STATUS_REC_MASTER_ABORT, PCI_STATUS_REC_TARGET_ABORT, PCI_STATUS_SIG_SYSTEM_ERROR,
-  PCI_STATUS_SIG_TARGET_ABORT, PCI_SUBDEVICE_ID_QEMU, PCI_SUBSYSTEM_ID, PCI_SUBSYSTEM_VENDOR_ID,
-  PCI_SUBVENDOR_ID_REDHAT_QUMRANET, PCI_VENDOR_ID, PCIE_CONFIG_SPACE_SIZE,
+  PCI_BASE_ADDRESS_0, PCI_CAP_ID_EXP, PCI_CLASS_DEVICE, PCI_CLASS_PROG, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE,
+  PCI_COMMAND_MASTER, PCI_DEVICE_ID, PCI_HEADER_TYPE, PCI_HEADER_TYPE_BRIDGE, PCI_HEADER_TYPE_MULTI_FUNCTION,
+  PCI_INTERRUPT_PIN, PCI_NUM_REGIONS, PCI_REVISION_ID, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS1, PCI_STATUS,
+  PCI_STATUS_INTERRUPT, PCI_SUBDEVICE_ID_QEMU, PCI_SUBSYSTEM_ID, PCI_SUBSYSTEM_VENDOR_ID, PCI_SUBVENDOR_ID_REDHAT_QUMRANET,
+  PCI_VENDOR_ID, PCIE_CONFIG_SPACE_SIZE, PCI_CONFIG_SPACE_SIZE,
 } from './regs.js';
 
 /** What identifies a PCI function (QEMU PCIDeviceClass ids). */
@@ -126,31 +124,10 @@ export abstract class PCIDevice {
       cs.set16(PCI_SUBSYSTEM_ID, id.subsystemId ?? PCI_SUBDEVICE_ID_QEMU);
     }
     if (this.multifunction) cs.set8(PCI_HEADER_TYPE, cs.get8(PCI_HEADER_TYPE) | PCI_HEADER_TYPE_MULTI_FUNCTION);
-    this.initMasks();
+    initStandardMasks(cs);
     this.busMaster = new BusMaster(this.ctx.mem, this.typeName);
     this.busMaster.attach(bus.dmaAddressSpaceFor(this));
     this.realizeDevice();
-  }
-
-  /** pci_init_cmask / pci_init_wmask / pci_init_w1cmask. */
-  private initMasks(): void {
-    const cs = this.cs;
-    ConfigSpace.set16(cs.cmask, PCI_VENDOR_ID, 0xffff);
-    ConfigSpace.set16(cs.cmask, PCI_DEVICE_ID, 0xffff);
-    cs.cmask[PCI_STATUS] = 0x10;
-    cs.cmask[PCI_REVISION_ID] = 0xff;
-    cs.cmask[PCI_CLASS_PROG] = 0xff;
-    ConfigSpace.set16(cs.cmask, PCI_CLASS_DEVICE, 0xffff);
-    cs.cmask[PCI_HEADER_TYPE] = 0xff;
-    cs.cmask[PCI_CAPABILITY_LIST] = 0xff;
-    cs.wmask[PCI_CACHE_LINE_SIZE] = 0xff;
-    cs.wmask[PCI_INTERRUPT_LINE] = 0xff;
-    ConfigSpace.set16(cs.wmask, PCI_COMMAND,
-      PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE | PCI_COMMAND_SERR);
-    // QEMU leaves device-specific space writable until a capability claims it.
-    cs.wmask.fill(0xff, PCI_CONFIG_HEADER_SIZE, cs.size);
-    ConfigSpace.set16(cs.w1cmask, PCI_STATUS, PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT
-      | PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY);
   }
 
   /** The class realize: capabilities, BARs, timers. */
@@ -277,17 +254,7 @@ export abstract class PCIDevice {
   reset(): void {
     this.deviceReset();
     this.deassertIntx();
-    const cs = this.cs;
-    ConfigSpace.clearBits16(cs.config, PCI_COMMAND, ConfigSpace.get16(cs.wmask, PCI_COMMAND) | ConfigSpace.get16(cs.w1cmask, PCI_COMMAND));
-    ConfigSpace.clearBits16(cs.config, PCI_STATUS, ConfigSpace.get16(cs.wmask, PCI_STATUS) | ConfigSpace.get16(cs.w1cmask, PCI_STATUS));
-    cs.config[PCI_INTERRUPT_LINE] = cs.config[PCI_INTERRUPT_LINE]! & ~(cs.wmask[PCI_INTERRUPT_LINE]! | cs.w1cmask[PCI_INTERRUPT_LINE]!);
-    cs.config[PCI_CACHE_LINE_SIZE] = 0;
-    for (const r of this.ioRegions) {
-      if (!r) continue;
-      const off = barOffset(cs, r.index);
-      cs.set32(off, r.type);
-      if (barIs64(r)) cs.set32(off + 4, 0);
-    }
+    resetStandardRegisters(this.cs, this.ioRegions);
     this.updateMappings();
     this.updateBusMaster();
     for (const h of this.resetHooks) h();

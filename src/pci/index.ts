@@ -1,6 +1,7 @@
 export * from './regs.js';
 export * from './pcie-regs.js';
 export * from './config-space.js';
+export * from './config-init.js';
 export * from './capability.js';
 export * from './bar.js';
 export * from './bus-master.js';
