@@ -21,3 +21,4 @@ export * from './qtest/session.js';
 export * from './qtest/server.js';
 export * from './monitor/info-pci.js';
 export * from './chardev.js';
+export * from './monitor/hmp.js';

@@ -16,3 +16,13 @@ for (const f of readdirSync(dir).filter((n) => n.endsWith('.txt'))) {
     t.equal(infoPci([m.rootBus]), expected);
   });
 }
+
+t.test('human monitor commands for QMP human-monitor-command', async (t) => {
+  const { humanMonitorCommand } = await import('../../src/machine/monitor/hmp.js');
+  const m = Machine.create(parseCmdline(['-M', 'virt', '-device', 'edu']).config);
+  t.match(humanMonitorCommand(m, 'info pci'), /PCI device 1b36:0008/);
+  t.match(humanMonitorCommand(m, 'info mtree -f'), /^FlatView #0\n/);
+  t.match(humanMonitorCommand(m, 'info mtree'), /alias pcie-mmio @gpex_mmio_window 0000000010000000-000000003efeffff/);
+  t.equal(humanMonitorCommand(m, 'info nosuch'), "unknown command: 'info nosuch'\n");
+  t.equal(humanMonitorCommand(m, 'stop'), "unknown command: 'stop'\n");
+});
