@@ -2,6 +2,7 @@ import { ConfigError } from '../base/config-error.js';
 import { parseCmdline } from '../machine/cmdline.js';
 import { machineHelp } from '../machine/boards/index.js';
 import { defaultDeviceRegistry } from '../machine/devices/index.js';
+import type { MachineConfig } from '../machine/config.js';
 import { Machine } from '../machine/machine.js';
 import { startQtestServer } from '../machine/qtest/server.js';
 import type { CliIo } from './io.js';
@@ -22,6 +23,22 @@ QEMU-compatible entry point of viommu (QEMU 7.2 command lines and qtest).
   -seed N                           seed of the machine's PRNG (viommu extension)
 `;
 
+/** A running service attached to the machine (the QMP server). */
+export interface SystemService {
+  /** Resolves when the service ends (e.g. QMP "quit"). */
+  readonly finished: Promise<void>;
+  close(): void;
+}
+
+/**
+ * Seams for services other rooms provide. The QMP server (src/machine/qmp/)
+ * plugs in here: viommu-system calls startQmp with the monitors that
+ * -qmp / -chardev + -mon asked for.
+ */
+export interface SystemHooks {
+  startQmp?(machine: Machine, monitors: MachineConfig['qmp']): Promise<SystemService>;
+}
+
 /** Waits for SIGINT or SIGTERM. */
 function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -36,7 +53,7 @@ function untilSignal(): Promise<void> {
 }
 
 /** The QEMU-compatible entry point `viommu-system`; returns the exit status. */
-export async function runSystem(argv: string[], io: CliIo): Promise<number> {
+export async function runSystem(argv: string[], io: CliIo, hooks: SystemHooks = {}): Promise<number> {
   const err = (msg: string) => io.stderr.write(`${NAME}: ${msg}\n`);
   let parsed;
   try {
@@ -88,6 +105,15 @@ export async function runSystem(argv: string[], io: CliIo): Promise<number> {
     throw e;
   }
   machine.console = (text) => io.stdout.write(text);
+  const waits: Promise<void>[] = [];
+  const closers: (() => void)[] = [];
+  if (config.qmp.length > 0 && hooks.startQmp) {
+    const qmp = await hooks.startQmp(machine, config.qmp);
+    waits.push(qmp.finished);
+    closers.push(() => qmp.close());
+  } else if (config.qmp.length > 0) {
+    err('note: the QMP server is not part of this build yet; -qmp / -mon are parsed but not served');
+  }
   if (config.qtest) {
     const server = startQtestServer(machine, config.qtest.chardev, { log: config.qtest.log, stderr: io.stderr });
     try {
@@ -99,15 +125,14 @@ export async function runSystem(argv: string[], io: CliIo): Promise<number> {
       }
       throw e;
     }
-    await Promise.race([server.finished, untilSignal()]);
-    server.close();
+    waits.push(server.finished);
+    closers.push(() => server.close());
+  }
+  if (waits.length === 0 && config.qmp.length === 0) {
+    err('note: nothing to serve (no -qtest, no -qmp); the machine was built and is exiting');
     return 0;
   }
-  if (config.qmp.length > 0) {
-    err('note: the QMP server is not part of this build yet; staying up until interrupted');
-    await untilSignal();
-    return 0;
-  }
-  err('note: nothing to serve (no -qtest, no -qmp); the machine was built and is exiting');
+  await Promise.race([...waits, untilSignal()]);
+  for (const c of closers) c();
   return 0;
 }

@@ -17,15 +17,31 @@ export class MachineGuestPort implements GuestPort {
   readonly log: EventLog;
   readonly ramRanges: readonly { base: number; size: number }[];
   readonly io?: GuestPort['io'];
+  readonly hcall?: GuestPort['hcall'];
+  readonly rtas?: GuestPort['rtas'];
+  readonly fdt?: GuestPort['fdt'];
 
   constructor(private readonly m: Machine) {
     this.board = m.boardName;
     this.log = m.log;
     this.ramRanges = m.board.ram.map((r) => ({ base: r.base, size: r.size }));
+    const b = m.board;
     if (m.boardName === 'q35') {
       this.io = {
         in: (port, size) => m.ioAs.read(port & 0xffff, size).lo >>> 0,
         out: (port, size, value) => void m.ioAs.write(port & 0xffff, size, value >>> 0),
+      };
+    }
+    if (b instanceof PseriesBoard) {
+      this.hcall = (opcode, args) => b.hcalls.call(opcode, args);
+      this.rtas = (token, args, nret) => b.rtas.callWithArrays(token, args, nret);
+    }
+    if (m.describe().firmware.dtbAddress !== undefined) {
+      // The device tree the firmware room builds and attaches to machine.firmware.fdt.
+      this.fdt = () => {
+        const blob = m.firmware.fdt;
+        if (!blob) throw new Error(`no device tree was attached to this ${m.boardName} machine`);
+        return blob;
       };
     }
   }
@@ -47,31 +63,12 @@ export class MachineGuestPort implements GuestPort {
     return this.m.systemAs.writeBytes(addr, src) === MEMTX_OK;
   }
 
-  hcall(opcode: number, args: readonly bigint[]): { ret: bigint; out: bigint[] } {
-    const b = this.m.board;
-    if (!(b instanceof PseriesBoard)) throw new Error(`${this.board} has no hypercalls`);
-    return b.hcalls.call(opcode, args);
-  }
-
-  rtas(token: number, args: readonly number[], nret: number): number[] {
-    const b = this.m.board;
-    if (!(b instanceof PseriesBoard)) throw new Error(`${this.board} has no RTAS`);
-    return b.rtas.callWithArrays(token, args, nret);
-  }
-
-  /** The device tree the firmware room built for this machine, if any. */
-  fdt(): Uint8Array {
-    const blob = this.m.firmware.fdt;
-    if (!blob) throw new Error(`no device tree was attached to this ${this.board} machine`);
-    return blob;
-  }
-
   onMsi(handler: (address: bigint, data: number) => void): void {
     this.m.onMsi(handler);
   }
 
   onIrqLine(handler: (line: number, level: number) => void): void {
-    this.m.board.intc.listen(handler);
+    void this.m.board.intc.listen(handler);
   }
 
   now(): number {

@@ -71,8 +71,13 @@ export class InterruptLines {
     });
   }
 
-  listen(f: (n: number, level: number) => void): void {
+  /** Adds a listener; returns the function that removes it. */
+  listen(f: (n: number, level: number) => void): () => void {
     this.listeners.push(f);
+    return () => {
+      const i = this.listeners.indexOf(f);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 }
 

@@ -20,6 +20,7 @@ const MAX_LEN = 1n << 28n;
 export class QtestSession {
   private inbuf = '';
   private intercepted: InterruptLines | undefined;
+  private stopIntercept: (() => void) | undefined;
   private readonly irqLevels = new Map<number, number>();
 
   constructor(
@@ -41,6 +42,7 @@ export class QtestSession {
 
   /** CHR_EVENT_CLOSED. */
   closed(): void {
+    this.stopIntercept?.();
     this.log?.(`[I +${this.stamp()}] CLOSED\n`);
   }
 
@@ -221,7 +223,7 @@ export class QtestSession {
     if (!intc.paths.includes(path)) return this.reply('FAIL Unknown device\n');
     if (this.intercepted) return this.reply(this.intercepted === intc ? 'OK\n' : 'FAIL IRQ intercept already enabled\n');
     this.intercepted = intc;
-    intc.listen((n, level) => {
+    this.stopIntercept = intc.listen((n, level) => {
       if ((this.irqLevels.get(n) ?? 0) === level) return;
       this.irqLevels.set(n, level);
       this.reply(`IRQ ${level ? 'raise' : 'lower'} ${n}\n`);
