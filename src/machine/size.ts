@@ -58,8 +58,3 @@ export function parseSize(text: string, defaultSuffix: 'B' | 'M' = 'B'): ParsedS
 export const SIZE_ERROR_HINT = "Parameter 'size' expects a non-negative number below 2^64\n"
   + 'Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n'
   + 'and exabytes, respectively.';
-
-/** Formats a byte count as QEMU does in messages ("128 MiB" style is not used; plain hex). */
-export function hexSize(v: bigint | number): string {
-  return '0x' + BigInt(v).toString(16);
-}

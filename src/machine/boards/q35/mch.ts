@@ -133,10 +133,4 @@ export class Mch extends PCIDevice {
     const base = (BigInt(hi & 0xf) << 32n) | BigInt((lo & mask) >>> 0);
     this.onPciexbar({ enabled, base, length });
   }
-
-  /** The decoded PCIEXBAR now. */
-  get pciexbar(): { enabled: boolean; base: bigint } {
-    const lo = this.cs.get32(MCH_HOST_BRIDGE_PCIEXBAR);
-    return { enabled: (lo & PCIEXBAR_EN) !== 0, base: BigInt((lo & 0xfc000000) >>> 0) | (BigInt(this.cs.get32(MCH_HOST_BRIDGE_PCIEXBAR + 4) & 0xf) << 32n) };
-  }
 }
