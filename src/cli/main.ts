@@ -1,3 +1,4 @@
+import { runBoot } from './boot.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
 
@@ -8,11 +9,8 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   boot: {
-    summary: 'boot a synthetic machine and print its boot report',
-    async run(_args, io) {
-      io.stdout.write('viommu: no board yet\n');
-      return 0;
-    },
+    summary: 'build a machine (config file or -- QEMU options) and print info pci and info mtree',
+    run: runBoot,
   },
 };
 

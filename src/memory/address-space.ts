@@ -225,15 +225,21 @@ export class AddressSpace {
       } else {
         const r = (mr as MmioRegion).resolved;
         for (let i = 0; i < n;) {
-          let sz = Math.min(r.valid.max, 4);
+          // memory_access_size: up to the region's valid maximum (8 where a
+          // device takes 8-byte accesses), bounded by the offset's alignment.
+          let sz = Math.min(r.valid.max, 8);
           while (sz > 1 && (sz > n - i || (!r.valid.unaligned && (off + i) % sz !== 0))) sz >>= 1;
           if (isWrite) {
             let v = 0;
-            for (let b = 0; b < sz; b++) v = (v | (buf[pos + i + b]! << (b * 8))) >>> 0;
-            res |= s.readonly ? MEMTX_DECODE_ERROR : mmioWrite(r, off + i, sz, v, 0, attrs);
+            let hi = 0;
+            for (let b = 0; b < sz; b++) {
+              if (b < 4) v = (v | (buf[pos + i + b]! << (b * 8))) >>> 0;
+              else hi = (hi | (buf[pos + i + b]! << ((b - 4) * 8))) >>> 0;
+            }
+            res |= s.readonly ? MEMTX_DECODE_ERROR : mmioWrite(r, off + i, sz, v, hi, attrs);
           } else {
             res |= mmioRead(r, off + i, sz, attrs, acc);
-            for (let b = 0; b < sz; b++) buf[pos + i + b] = (acc.lo >>> (b * 8)) & 0xff;
+            for (let b = 0; b < sz; b++) buf[pos + i + b] = b < 4 ? (acc.lo >>> (b * 8)) & 0xff : (acc.hi >>> ((b - 4) * 8)) & 0xff;
           }
           i += sz;
         }

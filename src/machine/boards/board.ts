@@ -1,0 +1,118 @@
+import { IrqLine } from '../../base/irq.js';
+import type { PCIBus } from '../../pci/bus.js';
+import type { PropDef, Props } from '../properties.js';
+import type { Machine } from '../machine.js';
+
+/** A guest-physical range. */
+export interface Range {
+  readonly name: string;
+  readonly base: number;
+  readonly size: number;
+}
+
+/** A PCI host bridge as firmware needs to describe it (ACPI MCFG/_CRS, DT pcie node). */
+export interface PCIHostDescription {
+  readonly name: string;
+  /** The root bus's QEMU name ("pcie.0"). */
+  readonly rootBus: string;
+  readonly busRange: readonly [number, number];
+  /** ECAM window, when mapped (q35: only once firmware enables PCIEXBAR). */
+  readonly ecam?: Range & { readonly enabled: boolean };
+  /** x86 configuration mechanism #1 ports. */
+  readonly cf8?: { readonly address: number; readonly data: number };
+  /** CPU-side windows onto PCI memory / I/O, with the PCI address they start at. */
+  readonly windows: readonly (Range & { readonly kind: 'mmio32' | 'mmio64' | 'io'; readonly pciBase: number })[];
+  /** Wired interrupt of each root-bus swizzle index (INTA..INTD of slot 0), as the board routes them. */
+  readonly intx: readonly number[];
+  /** sPAPR: BUID and PHB index. */
+  readonly buid?: bigint;
+  readonly index?: number;
+}
+
+/** Where firmware hand-off pieces attach (the firmware room fills them). */
+export interface FirmwareSlots {
+  /** fw_cfg: x86 I/O ports 0x510/0x511, or virt MMIO 0x09020000. */
+  readonly fwCfg?: { readonly kind: 'io' | 'mmio'; readonly base: number };
+  /** Where the board loads a flattened device tree, if it uses one. */
+  readonly dtbAddress?: number;
+}
+
+/** Plain data a firmware builder needs (board.describe()). */
+export interface BoardDescription {
+  readonly board: string;
+  readonly machineType: string;
+  readonly bigEndian: boolean;
+  readonly ram: readonly Range[];
+  readonly pciHosts: readonly PCIHostDescription[];
+  /** The interrupt controller wired lines are numbered on, and where MSIs are written. */
+  readonly interrupts: { readonly controller: string; readonly lines: number; readonly msi?: Range };
+  /** Address ranges left free for devices added by later rooms (intel-iommu, smmuv3). */
+  readonly reserved: readonly Range[];
+  readonly firmware: FirmwareSlots;
+  readonly devices: readonly { readonly id?: string; readonly driver: string; readonly bus: string; readonly bdf: string; readonly devfn: number }[];
+}
+
+/**
+ * An interrupt controller's input lines (q35 I/O APIC GSIs, virt GIC SPIs,
+ * sPAPR interrupt sources), numbered as qtest's irq_intercept_in reports
+ * them. Listeners see every level change.
+ */
+export class InterruptLines {
+  readonly lines: IrqLine[];
+  private readonly listeners: ((n: number, level: number) => void)[] = [];
+
+  constructor(readonly name: string, readonly paths: readonly string[], count: number) {
+    this.lines = Array.from({ length: count }, (_, n) => {
+      const l = new IrqLine(`${name}[${n}]`);
+      l.connect((level) => {
+        for (const f of this.listeners) f(n, level);
+      });
+      return l;
+    });
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  listen(f: (n: number, level: number) => void): () => void {
+    this.listeners.push(f);
+    return () => {
+      const i = this.listeners.indexOf(f);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+}
+
+/** A built board: its root PCI bus and interrupt controller, owned by a Machine. */
+export interface Board {
+  readonly name: string;
+  readonly rootBus: PCIBus;
+  readonly intc: InterruptLines;
+  /** Guest RAM as the memory map reports it. */
+  readonly ram: readonly Range[];
+  reset(): void;
+  /** Runs after every device was reset (QEMU's board-level work in machine reset, e.g. sPAPR's bus numbering). */
+  afterDeviceReset?(): void;
+  describe(): Omit<BoardDescription, 'devices' | 'board' | 'machineType' | 'bigEndian'>;
+}
+
+/** A machine type: names, QOM type (for property errors), properties, defaults. */
+export interface BoardType {
+  /** -machine names; the first is the canonical short name. */
+  readonly names: readonly string[];
+  /** QEMU's machine QOM type, e.g. "pc-q35-7.2-machine". */
+  readonly qomType: string;
+  readonly desc: string;
+  readonly props: readonly PropDef[];
+  readonly defaultRamSize: number;
+  readonly bigEndian: boolean;
+  /** MachineClass.pci_allow_0_address. */
+  readonly allowZeroBar: boolean;
+  /**
+   * Hot-plug below PCIe root ports: q35 7.2 uses ACPI PCI hot-plug there
+   * (ICH9-LPC acpi-pci-hotplug-with-bridge-support=on), virt uses native
+   * PCIe hot-plug.
+   */
+  readonly pcieHotplug: 'native' | 'acpi';
+  /** Checks the RAM size (QEMU's board-specific refusals). */
+  checkRam?(size: number): string | undefined;
+  build(machine: Machine, props: Props): Board;
+}

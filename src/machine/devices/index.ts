@@ -1,0 +1,15 @@
+import { DeviceRegistry, type DeviceType } from '../device-registry.js';
+import { eduType } from './edu.js';
+import { pciBridgeType } from './pci-bridge.js';
+import { pciePciBridgeType } from './pcie-pci-bridge.js';
+import { pcieRootPortType } from './pcie-root-port.js';
+
+/** The device types viommu ships; later rooms append theirs (intel-iommu, virtio-net-pci, ...). */
+export const BUILTIN_DEVICE_TYPES: readonly DeviceType[] = [eduType, pcieRootPortType, pciBridgeType, pciePciBridgeType];
+
+/** A registry holding the built-in types. */
+export function defaultDeviceRegistry(): DeviceRegistry {
+  const r = new DeviceRegistry();
+  for (const t of BUILTIN_DEVICE_TYPES) r.register(t);
+  return r;
+}

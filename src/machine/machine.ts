@@ -1,0 +1,213 @@
+import { VirtualClock } from '../base/clock.js';
+import { ConfigError } from '../base/config-error.js';
+import { EventLog } from '../base/event-log.js';
+import { Xorshift32 } from '../base/prng.js';
+import type { AddressSpace } from '../memory/address-space.js';
+import { MemorySystem } from '../memory/memory-system.js';
+import type { ContainerRegion, MmioRegion } from '../memory/region.js';
+import type { PCIBus, PCIBusContext } from '../pci/bus.js';
+import type { PCIDevice } from '../pci/device.js';
+import type { Board, BoardDescription, BoardType } from './boards/board.js';
+import { BOARD_TYPES, findBoardType } from './boards/index.js';
+import type { MachineConfig } from './config.js';
+import { addDevice, type AnyDevice } from './device-add.js';
+import { MachineGuestPort } from './guest-port.js';
+import type { GuestPort } from '../guest/port.js';
+import type { DeviceSpec } from './config.js';
+import type { DeviceRegistry, SystemDevice } from './device-registry.js';
+import { defaultDeviceRegistry } from './devices/index.js';
+import { parseProp, PropError, Props, type PropValue } from './properties.js';
+import { parseSize, SIZE_ERROR_HINT } from './size.js';
+
+const SIZE_2_64 = 1n << 64n;
+
+/**
+ * A machine: the single owner of its devices' lifecycles (the device
+ * manager). It holds the memory system with the "system" and "io" roots,
+ * the virtual clock, the event log, the seeded PRNG, the board (buses,
+ * host bridges, interrupt lines) and the devices by id. Build one from a
+ * MachineConfig (JSON or a QEMU command line); it comes out reset.
+ */
+export class Machine {
+  readonly mem = new MemorySystem();
+  readonly clock = new VirtualClock();
+  readonly log: EventLog;
+  readonly rng: Xorshift32;
+  /** The "system" container and address_space_memory ("memory"). */
+  readonly systemMemory: ContainerRegion;
+  readonly systemAs: AddressSpace;
+  /** The "io" root (unassigned reads all-ones, as QEMU's unassigned_io_ops) and address_space_io ("I/O"). */
+  readonly ioRoot: MmioRegion;
+  readonly ioAs: AddressSpace;
+  readonly boardType: BoardType;
+  readonly props: Props;
+  readonly ramSize: number;
+  readonly board: Board;
+  /** Every device the machine added from the config or later, in order. */
+  readonly devices: AnyDevice[] = [];
+  /** Devices on the system bus (vIOMMUs), reset with the machine. */
+  readonly systemDevices: SystemDevice[] = [];
+  /** Devices that have an id. */
+  readonly devicesById = new Map<string, AnyDevice>();
+  /** MSI writes that reached the platform's MSI doorbell. */
+  private readonly msiListeners: ((address: bigint, data: number) => void)[] = [];
+  private readonly chassisSlots = new Set<string>();
+  private readonly busIds = new Map<string, number>();
+  private pciCtx: PCIBusContext | undefined;
+  /** Where device models' printf() output goes (QEMU's stdout); viommu-system points it at stdout. */
+  console: (text: string) => void = () => undefined;
+  /**
+   * Firmware hand-off the firmware room attaches: the flattened device tree
+   * (virt, pseries) and the fw_cfg device (at board.describe().firmware).
+   */
+  readonly firmware: { fdt?: Uint8Array; fwCfg?: unknown } = {};
+
+  private constructor(readonly config: MachineConfig, readonly registry: DeviceRegistry) {
+    this.log = new EventLog(this.clock);
+    this.rng = new Xorshift32(config.seed);
+    this.boardType = resolveBoardType(config.machine.type);
+    this.props = resolveMachineProps(this.boardType, config.machine.props);
+    this.ramSize = resolveRamSize(this.boardType, config.memory);
+    this.systemMemory = this.mem.container('system', SIZE_2_64);
+    this.systemAs = this.mem.addressSpace(this.systemMemory, 'memory');
+    this.ioRoot = this.mem.mmio('io', 0x10000, { read: () => 0xffffffff, write: () => undefined });
+    this.ioAs = this.mem.addressSpace(this.ioRoot, 'I/O');
+    this.board = this.boardType.build(this, this.props);
+  }
+
+  /** Builds, populates and resets a machine. Throws ConfigError for a bad config. */
+  static create(config: MachineConfig, registry: DeviceRegistry = defaultDeviceRegistry()): Machine {
+    const m = new Machine(config, registry);
+    for (const spec of config.devices) addDevice(m, spec);
+    m.reset();
+    return m;
+  }
+
+  get boardName(): string {
+    return this.board.name;
+  }
+  get bigEndian(): boolean {
+    return this.boardType.bigEndian;
+  }
+  get rootBus(): PCIBus {
+    return this.board.rootBus;
+  }
+
+  /** The context PCI functions of this machine share. */
+  get pciContext(): PCIBusContext {
+    if (!this.pciCtx) {
+      this.pciCtx = {
+        mem: this.mem, clock: this.clock, log: this.log, systemMemory: this.systemAs,
+        allowZeroBar: this.boardType.allowZeroBar, targetBigEndian: this.boardType.bigEndian,
+        console: (text) => this.console(text),
+        claimChassisSlot: (c, s) => {
+          const k = `${c}/${s}`;
+          if (this.chassisSlots.has(k)) return false;
+          this.chassisSlots.add(k);
+          return true;
+        },
+        releaseChassisSlot: (c, s) => void this.chassisSlots.delete(`${c}/${s}`),
+        autoBusName: (kind) => {
+          const n = this.busIds.get(kind) ?? 0;
+          this.busIds.set(kind, n + 1);
+          return `${kind}.${n}`;
+        },
+      };
+    }
+    return this.pciCtx;
+  }
+
+  /** A device added after creation (QMP device_add uses this); the caller resets it if needed. */
+  addDevice(spec: DeviceSpec): AnyDevice {
+    return addDevice(this, spec);
+  }
+
+  /** The synthetic guest's interface to this machine. */
+  guestPort(): GuestPort {
+    return new MachineGuestPort(this);
+  }
+
+  /** Every PCI function, root bus first, depth first. */
+  pciDevices(): PCIDevice[] {
+    return [...this.rootBus.allDevices()];
+  }
+
+  /** A PCI bus by its QEMU name (bus= property). */
+  findPciBus(name: string): PCIBus | undefined {
+    return this.rootBus.findBusByName(name);
+  }
+
+  // Interrupt delivery.
+  onMsi(f: (address: bigint, data: number) => void): void {
+    this.msiListeners.push(f);
+  }
+  /** Called by the platform's MSI doorbell (q35 apic-msi, virt GICv2m, sPAPR MSI window). */
+  deliverMsi(address: bigint, data: number): void {
+    for (const f of this.msiListeners) f(address, data);
+  }
+
+  /** System reset: the board, every PCI function (bridges before what is below them), the INTx counts. */
+  reset(): void {
+    this.mem.transaction(() => {
+      this.board.reset();
+      for (const d of this.pciDevices()) d.reset();
+      this.rootBus.resetIrqs();
+      this.board.afterDeviceReset?.();
+      for (const d of this.systemDevices) d.reset();
+    });
+  }
+
+  /** Plain data for firmware builders: memory ranges, PCI hosts, interrupts, devices with BDFs. */
+  describe(): BoardDescription {
+    const base = this.board.describe();
+    return {
+      ...base,
+      board: this.board.name,
+      machineType: this.boardType.qomType.replace(/-machine$/, ''),
+      bigEndian: this.bigEndian,
+      devices: this.pciDevices().map((d) => ({
+        ...(d.id !== undefined ? { id: d.id } : {}), driver: d.typeName, bus: d.bus.name, bdf: d.bdfString, devfn: d.devfn,
+      })),
+    };
+  }
+}
+
+function resolveBoardType(name: string): BoardType {
+  const t = findBoardType(name);
+  if (!t) throw new ConfigError('', 'unsupported machine type\nUse -machine help to list supported machines');
+  return t;
+}
+
+function resolveMachineProps(t: BoardType, raw: Readonly<Record<string, string | number | boolean>>): Props {
+  const values = new Map<string, PropValue>();
+  for (const d of t.props) if (d.default !== undefined) values.set(d.name, d.default);
+  for (const [k, v] of Object.entries(raw)) {
+    const d = t.props.find((p) => p.name === k);
+    if (!d) throw new ConfigError('', `Property '${t.qomType}.${k}' not found`);
+    try {
+      values.set(k, parseProp(t.qomType, d, v));
+    } catch (e) {
+      if (e instanceof PropError) throw new ConfigError('', e.message);
+      throw e;
+    }
+  }
+  return new Props(values);
+}
+
+function resolveRamSize(t: BoardType, memory: string | number | undefined): number {
+  let size = t.defaultRamSize;
+  if (memory !== undefined) {
+    const text = typeof memory === 'number' ? String(memory) : memory;
+    const p = parseSize(text, 'M');
+    if (!p) throw new ConfigError(`-m ${text}`, SIZE_ERROR_HINT);
+    if (p.value !== 0n) {
+      if (p.value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConfigError('', "cannot set up guest memory 'ram': Cannot allocate memory");
+      size = Number(p.value);
+    }
+  }
+  const err = t.checkRam?.(size);
+  if (err) throw new ConfigError('', err);
+  return size;
+}
+
+export { BOARD_TYPES };
