@@ -28,7 +28,7 @@ const CPU_OPTIONS: Readonly<Record<string, string>> = {
 const ACCEL_MACHINE_PROPS = ['accel', 'kernel-irqchip', 'kernel_irqchip'];
 
 const WITH_ARG = new Set(['machine', 'M', 'm', 'device', 'display', 'qtest', 'qtest-log', 'qmp', 'qmp-pretty', 'chardev', 'mon',
-  'serial', 'monitor', 'cpu', 'smp', 'accel', 'seed']);
+  'serial', 'monitor', 'cpu', 'smp', 'accel', 'seed', 'global']);
 const NO_ARG = new Set(['nodefaults', 'S', 'h', 'help', 'version']);
 
 /**
@@ -51,6 +51,7 @@ export function parseCmdline(argv: readonly string[]): ParsedCmdline {
   let startPaused = false;
   let nodefaults = false;
   let seed = c.seed;
+  const globals: Record<string, RawValue> = {};
   let action: CmdlineAction = { kind: 'run' };
 
   for (let i = 0; i < argv.length; i++) {
@@ -163,6 +164,19 @@ export function parseCmdline(argv: readonly string[]): ParsedCmdline {
       case 'accel':
         notes.push(`${where}: ignored (${CPU_OPTIONS[name]})`);
         break;
+      case 'global': {
+        // qemu_global_option: "DRIVER.PROP=VALUE" or "driver=D,property=P,value=V".
+        const m = /^([^.=,]+)\.([^=]+)=(.*)$/.exec(val);
+        if (m) globals[`${m[1]}.${m[2]}`] = m[3]!;
+        else {
+          const o = new Map(parseOpts(val));
+          const d = o.get('driver');
+          const p = o.get('property');
+          if (!d || !p || o.get('value') === undefined) throw new ConfigError(where, 'Invalid property, use driver.prop=value or driver=D,property=P,value=V');
+          globals[`${d}.${p}`] = o.get('value')!;
+        }
+        break;
+      }
       case 'seed': {
         const n = Number(val);
         if (!/^\d+$/.test(val) || n > 0xffffffff) throw new ConfigError(where, 'expected an integer from 0 to 4294967295');
@@ -178,7 +192,7 @@ export function parseCmdline(argv: readonly string[]): ParsedCmdline {
   }
   if (qtest && qtestLog !== undefined) qtest = { ...qtest, log: qtestLog };
   const config: MachineConfig = {
-    ...c, machine: { type: type ?? 'q35', props: mprops }, memory, devices, seed, startPaused, nodefaults, qtest, qmp, chardevs, notes,
+    ...c, machine: { type: type ?? 'q35', props: mprops }, memory, devices, seed, startPaused, nodefaults, qtest, qmp, chardevs, notes, globals,
   };
   return { config, action };
 }

@@ -41,15 +41,17 @@ export interface MachineConfig {
   readonly chardevs: Readonly<Record<string, ChardevSpec>>;
   /** Options accepted and ignored, with why (printed as notes). */
   readonly notes: readonly string[];
+  /** -global DRIVER.PROP=VALUE: default property values per driver. */
+  readonly globals: Readonly<Record<string, RawValue>>;
 }
 
 export const DEFAULT_SEED = 1;
 
 export function defaultConfig(type = 'q35'): MachineConfig {
-  return { machine: { type, props: {} }, devices: [], seed: DEFAULT_SEED, startPaused: false, nodefaults: true, qmp: [], chardevs: {}, notes: [] };
+  return { machine: { type, props: {} }, devices: [], seed: DEFAULT_SEED, startPaused: false, nodefaults: true, qmp: [], chardevs: {}, notes: [], globals: {} };
 }
 
-const TOP_KEYS = ['machine', 'memory', 'devices', 'seed', 'qtest', 'qmp', 'chardevs', 'startPaused'];
+const TOP_KEYS = ['machine', 'memory', 'devices', 'seed', 'qtest', 'qmp', 'chardevs', 'startPaused', 'globals'];
 
 function isRaw(v: unknown): v is RawValue {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
@@ -126,5 +128,6 @@ export function configFromJson(input: unknown): MachineConfig {
     }
   }
   if (o.startPaused !== undefined && typeof o.startPaused !== 'boolean') throw new ConfigError('startPaused', 'expected true or false');
-  return { ...c, machine, memory, devices, seed, qtest, qmp, chardevs, startPaused: o.startPaused === true };
+  const globals = o.globals === undefined ? {} : rawRecord('globals', o.globals, []);
+  return { ...c, machine, memory, devices, seed, qtest, qmp, chardevs, startPaused: o.startPaused === true, globals };
 }

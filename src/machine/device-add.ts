@@ -32,7 +32,8 @@ export function addDevice(m: Machine, spec: DeviceSpec): AnyDevice {
     if (e instanceof PropError) throw specError(spec, 'driver', e.message);
     throw e;
   }
-  const { bus: busName, id, ...rest } = spec.props;
+  const { bus: busName, id, ...given } = spec.props;
+  const rest = { ...m.globalsFor(spec.driver), ...given };
   if (id !== undefined) {
     const s = String(id);
     if (!idWellFormed(s)) throw specError(spec, 'id', ID_ERROR);
@@ -51,7 +52,7 @@ export function addDevice(m: Machine, spec: DeviceSpec): AnyDevice {
     if (!bus) throw specError(spec, 'bus', `Bus '${String(busName)}' not found`);
     let pci: PCIDevice;
     try {
-      pci = type.create(props, { boardName: m.boardName, pcieHotplug: m.boardType.pcieHotplug });
+      pci = type.create(props, { boardName: m.boardName, pcieHotplug: m.pcieHotplug });
     } catch (e) {
       if (e instanceof PropError || e instanceof PCIError) throw specError(spec, undefined, e.message);
       throw e;

@@ -20,6 +20,8 @@ import { parseProp, PropError, Props, type PropValue } from './properties.js';
 import { parseSize, SIZE_ERROR_HINT } from './size.js';
 
 const SIZE_2_64 = 1n << 64n;
+const ACPI_HOTPLUG_GLOBAL = 'ICH9-LPC.acpi-pci-hotplug-with-bridge-support';
+type PropValueRaw = string | number | boolean;
 
 /**
  * A machine: the single owner of its devices' lifecycles (the device
@@ -61,10 +63,19 @@ export class Machine {
    * (virt, pseries) and the fw_cfg device (at board.describe().firmware).
    */
   readonly firmware: { fdt?: Uint8Array; fwCfg?: unknown } = {};
+  /** QMP run state: prelaunch with -S until cont, paused after stop (no CPU: nothing else changes). */
+  runState: 'prelaunch' | 'running' | 'paused' | 'shutdown';
+  /** QOM paths of added devices: /machine/peripheral/ID or /machine/peripheral-anon/device[N]. */
+  readonly qomPaths = new Map<AnyDevice, string>();
+  private anonDevices = 0;
+  /** What `info iommu` prints: each vIOMMU registers itself here. */
+  readonly iommuInfo: { readonly name: string; info(): string }[] = [];
+  private readonly eventSinks: ((event: string, data?: Record<string, unknown>) => void)[] = [];
 
   private constructor(readonly config: MachineConfig, readonly registry: DeviceRegistry) {
     this.log = new EventLog(this.clock);
     this.rng = new Xorshift32(config.seed);
+    this.runState = config.startPaused ? 'prelaunch' : 'running';
     this.boardType = resolveBoardType(config.machine.type);
     this.props = resolveMachineProps(this.boardType, config.machine.props);
     this.ramSize = resolveRamSize(this.boardType, config.memory);
@@ -73,12 +84,22 @@ export class Machine {
     this.ioRoot = this.mem.mmio('io', 0x10000, { read: () => 0xffffffff, write: () => undefined });
     this.ioAs = this.mem.addressSpace(this.ioRoot, 'I/O');
     this.board = this.boardType.build(this, this.props);
+    this.checkGlobals();
+  }
+
+  /** Every -global names a driver viommu has (or the q35 hot-plug switch). */
+  private checkGlobals(): void {
+    for (const k of Object.keys(this.config.globals)) {
+      if (k === ACPI_HOTPLUG_GLOBAL && this.boardType.pcieHotplug === 'acpi') continue;
+      const driver = k.slice(0, k.indexOf('.'));
+      if (!this.registry.get(driver)) throw new ConfigError(`-global ${k}`, `global ${k} has invalid class name`);
+    }
   }
 
   /** Builds, populates and resets a machine. Throws ConfigError for a bad config. */
   static create(config: MachineConfig, registry: DeviceRegistry = defaultDeviceRegistry()): Machine {
     const m = new Machine(config, registry);
-    for (const spec of config.devices) addDevice(m, spec);
+    for (const spec of config.devices) m.addDevice(spec);
     m.reset();
     return m;
   }
@@ -91,6 +112,29 @@ export class Machine {
   }
   get rootBus(): PCIBus {
     return this.board.rootBus;
+  }
+
+  /**
+   * Who handles hot-plug below root ports. viommu models PCIe native
+   * hot-plug only, so q35 defaults to it, as QEMU does with
+   * `-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off` (and as
+   * pc-q35-6.0 and older did); giving that global as `on` reproduces QEMU
+   * 7.2's register state for functions present at start (no Presence
+   * Detect), but no ACPI hot-plug.
+   */
+  get pcieHotplug(): 'native' | 'acpi' {
+    if (this.boardType.pcieHotplug === 'native') return 'native';
+    const g = this.config.globals[ACPI_HOTPLUG_GLOBAL];
+    return g === true || g === 'on' || g === 'true' || g === 'yes' ? 'acpi' : 'native';
+  }
+
+  /** -global defaults for a driver's properties. */
+  globalsFor(driver: string): Record<string, PropValueRaw> {
+    const out: Record<string, PropValueRaw> = {};
+    for (const [k, v] of Object.entries(this.config.globals)) {
+      if (k.startsWith(`${driver}.`)) out[k.slice(driver.length + 1)] = v;
+    }
+    return out;
   }
 
   /** The context PCI functions of this machine share. */
@@ -112,6 +156,7 @@ export class Machine {
           this.busIds.set(kind, n + 1);
           return `${kind}.${n}`;
         },
+        deviceUnplugged: (dev) => this.forgetDevice(dev),
       };
     }
     return this.pciCtx;
@@ -119,7 +164,31 @@ export class Machine {
 
   /** A device added after creation (QMP device_add uses this); the caller resets it if needed. */
   addDevice(spec: DeviceSpec): AnyDevice {
-    return addDevice(this, spec);
+    const dev = addDevice(this, spec);
+    this.qomPaths.set(dev, dev.id !== undefined ? `/machine/peripheral/${dev.id}` : `/machine/peripheral-anon/device[${this.anonDevices++}]`);
+    return dev;
+  }
+
+  /** A device that went away (unplug): dropped from the lists, DEVICE_DELETED sent (qdev finalize). */
+  private forgetDevice(dev: AnyDevice): void {
+    const i = this.devices.indexOf(dev);
+    if (i >= 0) this.devices.splice(i, 1);
+    if (dev.id !== undefined && this.devicesById.get(dev.id) === dev) this.devicesById.delete(dev.id);
+    const path = this.qomPaths.get(dev);
+    this.qomPaths.delete(dev);
+    if (path === undefined) return;
+    // virtio-*-pci: the backend child is finalized first, with no "device" key.
+    const children = (dev as { qomChildren?: () => string[] }).qomChildren?.() ?? [];
+    for (const c of children) this.emitEvent('DEVICE_DELETED', { path: `${path}/${c}` });
+    this.emitEvent('DEVICE_DELETED', dev.id !== undefined ? { device: dev.id, path } : { path });
+  }
+
+  /** Machine events for QMP (DEVICE_DELETED, STOP, RESUME, SHUTDOWN...). */
+  onEvent(sink: (event: string, data?: Record<string, unknown>) => void): void {
+    this.eventSinks.push(sink);
+  }
+  emitEvent(event: string, data?: Record<string, unknown>): void {
+    for (const s of this.eventSinks) s(event, data);
   }
 
   /** The synthetic guest's interface to this machine. */

@@ -29,6 +29,8 @@ export interface PCIBusContext {
   releaseChassisSlot(chassis: number, slot: number): void;
   /** QEMU's automatic bus names: "pci.N" / "pcie.N" with a counter per bus type. */
   autoBusName(kind: 'pci' | 'pcie'): string;
+  /** A function was removed (hot-unplug): the machine forgets it and reports DEVICE_DELETED. */
+  deviceUnplugged?(dev: PCIDevice): void;
 }
 
 /** A placement or topology mistake (QEMU's realize errors); the machine turns it into a ConfigError. */
@@ -190,6 +192,7 @@ export class PCIBus {
     dev.unrealize();
     this.devices[dev.devfn] = undefined;
     alias.iommuBus?.iommuOps?.deviceRemoved?.(alias.bus, alias.devfn, dev);
+    this.ctx.deviceUnplugged?.(dev);
   }
 
   /** The address space a function's "bus master" alias points into (pci_device_iommu_address_space). */

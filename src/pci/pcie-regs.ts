@@ -54,6 +54,8 @@ export const PCI_EXP_SLTCTL_AIC_OFF = 0x00c0;
 export const PCI_EXP_SLTCTL_PIC = 0x0300;
 export const PCI_EXP_SLTCTL_PIC_ON = 0x0100;
 export const PCI_EXP_SLTCTL_PIC_OFF = 0x0300;
+/** Power Indicator Control 10b: blink (PCIe 6.0 section 7.5.3.10). */
+export const PCI_EXP_SLTCTL_PIC_BLINK = 0x0200;
 export const PCI_EXP_SLTCTL_PCC = 0x0400;
 export const PCI_EXP_SLTCTL_EIC = 0x0800;
 export const PCI_EXP_SLTSTA = 26;

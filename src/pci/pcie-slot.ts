@@ -6,7 +6,7 @@ import {
   PCI_EXP_SLTCAP_PCP, PCI_EXP_SLTCAP_PIP, PCI_EXP_SLTCAP_PSN, PCI_EXP_SLTCAP_PSN_SHIFT, PCI_EXP_SLTCTL,
   PCI_EXP_SLTCTL_ABPE, PCI_EXP_SLTCTL_AIC, PCI_EXP_SLTCTL_AIC_OFF, PCI_EXP_SLTCTL_CCIE, PCI_EXP_SLTCTL_EIC,
   PCI_EXP_SLTCTL_HPIE, PCI_EXP_SLTCTL_PCC, PCI_EXP_SLTCTL_PDCE, PCI_EXP_SLTCTL_PIC, PCI_EXP_SLTCTL_PIC_OFF,
-  PCI_EXP_SLTCTL_PIC_ON, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_ABP, PCI_EXP_SLTSTA_CC, PCI_EXP_SLTSTA_EIS,
+  PCI_EXP_SLTCTL_PIC_BLINK, PCI_EXP_SLTCTL_PIC_ON, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_ABP, PCI_EXP_SLTSTA_CC, PCI_EXP_SLTSTA_EIS,
   PCI_EXP_SLTSTA_MRLSC, PCI_EXP_SLTSTA_PDC, PCI_EXP_SLTSTA_PDS, PCI_EXP_SLTSTA_PFD,
 } from './pcie-regs.js';
 
@@ -23,14 +23,13 @@ const SLOT_EVENTS = PCI_EXP_SLTSTA_ABP | PCI_EXP_SLTSTA_PFD | PCI_EXP_SLTSTA_MRL
  * sections 7.5.3.9 to 7.5.3.11, 6.7; QEMU hw/pci/pcie.c pcie_cap_slot_*):
  * the hot-plug capability bits, indicator and power controls, presence
  * detect, command-completed events and the hot-plug interrupt (MSI-X, MSI or
- * INTx). The hot-plug protocol itself (device_del, the attention button
- * press, ejecting the function) belongs to the hotplug layer, which sets
- * `onPowerOff`: QEMU unplugs the slot's functions at that point.
+ * INTx), and the native hot-plug protocol: a hot-added function raises
+ * presence-detect and attention-button events; an unplug request presses
+ * the attention button; the functions go only when the guest powers the
+ * slot off (QEMU pcie_cap_slot_plug_cb, _unplug_request_cb, _write_config).
  */
 export class PCIeSlot {
   private hpevNotified = false;
-  /** Called when the guest powers a populated slot off (QEMU pcie_cap_slot_do_unplug). */
-  onPowerOff: (() => void) | undefined;
 
   constructor(private readonly dev: SlotPort, readonly slot: number, readonly hotplug: boolean,
     readonly powerControllerPresent: boolean, private readonly dllla: boolean) {}
@@ -147,11 +146,73 @@ export class PCIeSlot {
     }
     if ((sta & PCI_EXP_SLTSTA_PDS) && (val & PCI_EXP_SLTCTL_PCC) && (val & PCI_EXP_SLTCTL_PIC_OFF) === PCI_EXP_SLTCTL_PIC_OFF
       && (!(oldCtl & PCI_EXP_SLTCTL_PCC) || (oldCtl & PCI_EXP_SLTCTL_PIC_OFF) !== PCI_EXP_SLTCTL_PIC_OFF)) {
-      this.onPowerOff?.();
+      this.doUnplug();
     }
     this.updatePower();
     this.notify();
     // Commands complete at once (PCIe 6.0 section 6.7.3.2).
     this.event(PCI_EXP_SLTSTA_CC);
+  }
+
+  get hotplugCapable(): boolean {
+    return (this.cs.get32(this.pos + PCI_EXP_SLTCAP) & PCI_EXP_SLTCAP_HPC) !== 0;
+  }
+
+  private portName(): string {
+    return this.dev.id ?? '';
+  }
+
+  /** pcie_cap_slot_pre_plug_cb for a hot-add: an error text, or undefined. */
+  prePlugCheck(): string | undefined {
+    if (!this.hotplugCapable) return `Hot-plug failed: unsupported by the port device '${this.portName()}'`;
+    if (this.sltsta & PCI_EXP_SLTSTA_EIS) return 'slot is electromechanically locked';
+    return undefined;
+  }
+
+  /**
+   * pcie_cap_slot_plug_cb for a hot-added function: once function 0 is
+   * there, Presence Detect State and link active are set and the port
+   * signals Presence Detect Changed and Attention Button Pressed.
+   */
+  hotPlugged(dev: PCIDevice): void {
+    if (!dev.bus.devices[dev.devfn & ~7]) return;
+    ConfigSpace.setBits16(this.cs.config, this.pos + PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_PDS);
+    if (this.dllla) ConfigSpace.setBits16(this.cs.config, this.pos + PCI_EXP_LNKSTA, PCI_EXP_LNKSTA_DLLLA);
+    this.event(PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_ABP);
+  }
+
+  /**
+   * pcie_cap_slot_unplug_request_cb (QEMU 10.2, ref qemu-core.md section
+   * 5): refuse when the slot cannot hot-unplug or the guest is busy
+   * (power indicator blinking); unplug at once when the slot is already
+   * powered off with its indicator off; otherwise press the attention
+   * button and let the guest power the slot off. Returns an error text,
+   * 'done' or 'requested'.
+   */
+  unplugRequest(dev: PCIDevice): string {
+    if (!this.hotplugCapable) return `Hot-unplug failed: unsupported by the port device '${this.portName()}'`;
+    if (this.sltsta & PCI_EXP_SLTSTA_EIS) return 'slot is electromechanically locked';
+    const ctl = this.sltctl;
+    if ((ctl & PCI_EXP_SLTCTL_PIC) === PCI_EXP_SLTCTL_PIC_BLINK) return 'Hot-unplug failed: guest is busy (power indicator blinking)';
+    // A function other than 0 whose function 0 never arrived goes at once.
+    if (dev.devfn !== 0 && !dev.bus.devices[0]) {
+      dev.bus.unplug(dev);
+      return 'done';
+    }
+    if ((ctl & PCI_EXP_SLTCTL_PIC) === PCI_EXP_SLTCTL_PIC_OFF && (ctl & PCI_EXP_SLTCTL_PCC) !== 0) {
+      this.doUnplug();
+      this.notify();
+      return 'done';
+    }
+    this.pushAttentionButton();
+    return 'requested';
+  }
+
+  /** pcie_cap_slot_do_unplug: every function below goes; presence and link drop; PDC latches. */
+  private doUnplug(): void {
+    for (const d of this.dev.slotDevices()) d.bus.unplug(d);
+    ConfigSpace.clearBits16(this.cs.config, this.pos + PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_PDS);
+    if (this.dllla) ConfigSpace.clearBits16(this.cs.config, this.pos + PCI_EXP_LNKSTA, PCI_EXP_LNKSTA_DLLLA);
+    ConfigSpace.setBits16(this.cs.config, this.pos + PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_PDC);
   }
 }

@@ -8,7 +8,7 @@ import {
 } from '../../pci/regs.js';
 
 /** QEMU hw/pci/pci.c pci_class_descriptions (class and subclass -> text). */
-const CLASS_DESC: Readonly<Record<number, string>> = {
+export const CLASS_DESC: Readonly<Record<number, string>> = {
   0x0001: 'VGA controller', 0x0100: 'SCSI controller', 0x0101: 'IDE controller', 0x0102: 'Floppy controller',
   0x0103: 'IPI controller', 0x0104: 'RAID controller', 0x0106: 'SATA controller', 0x0107: 'SAS controller',
   0x0180: 'Storage controller', 0x0200: 'Ethernet controller', 0x0201: 'Token Ring controller', 0x0202: 'FDDI controller',
