@@ -1,0 +1,154 @@
+/**
+ * The guest's own record of one domain's mappings, with their history:
+ * live (mapped), pending (unmapped, invalidation not yet complete) and dead
+ * (invalidation completed at a known virtual time). Extents are split when
+ * an unmap or invalidation covers part of one.
+ */
+export interface MappingRecord {
+  readonly iova: number;
+  readonly size: number;
+  readonly paddr: number;
+  readonly perm: number;
+  readonly mappedAt: number;
+  unmappedAt?: number;
+  invalidatedAt?: number;
+}
+
+const PAGE = 4096;
+/** Dead extents up to this many pages are indexed per page; larger ones are kept in a short list. */
+const INDEXED_PAGES = 256;
+const MAX_LARGE_DEAD = 1024;
+
+function slice(r: MappingRecord, start: number, end: number): MappingRecord {
+  const s = Math.max(start, r.iova);
+  const e = Math.min(end, r.iova + r.size);
+  return { ...r, iova: s, size: e - s, paddr: r.paddr + (s - r.iova) };
+}
+
+function overlaps(r: MappingRecord, start: number, end: number): boolean {
+  return r.iova < end && start < r.iova + r.size;
+}
+
+/** Parts of `r` outside [start, end). */
+function outside(r: MappingRecord, start: number, end: number): MappingRecord[] {
+  const out: MappingRecord[] = [];
+  if (r.iova < start) out.push(slice(r, r.iova, start));
+  if (r.iova + r.size > end) out.push(slice(r, end, r.iova + r.size));
+  return out;
+}
+
+export class DomainView {
+  /** Sorted by iova, non-overlapping. */
+  private live: MappingRecord[] = [];
+  private pending: MappingRecord[] = [];
+  private readonly deadByPage = new Map<number, MappingRecord>();
+  private readonly deadLarge: MappingRecord[] = [];
+  freedAt: number | undefined;
+
+  get liveCount(): number {
+    return this.live.length;
+  }
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  map(iova: number, paddr: number, size: number, perm: number, t: number): void {
+    const end = iova + size;
+    const keep: MappingRecord[] = [];
+    for (const r of this.live) {
+      if (!overlaps(r, iova, end)) {
+        keep.push(r);
+        continue;
+      }
+      // Replaced without an unmap (a TCE overwrite): the old translation is gone once the map completed.
+      keep.push(...outside(r, iova, end));
+      this.bury({ ...slice(r, iova, end), unmappedAt: t, invalidatedAt: t });
+    }
+    keep.push({ iova, size, paddr, perm, mappedAt: t });
+    keep.sort((a, b) => a.iova - b.iova);
+    this.live = keep;
+  }
+
+  unmap(iova: number, size: number, t: number): void {
+    const end = iova + size;
+    const keep: MappingRecord[] = [];
+    for (const r of this.live) {
+      if (!overlaps(r, iova, end)) {
+        keep.push(r);
+        continue;
+      }
+      keep.push(...outside(r, iova, end));
+      this.pending.push({ ...slice(r, iova, end), unmappedAt: t });
+    }
+    this.live = keep;
+  }
+
+  /** Invalidation of [start, end] (inclusive) completed at `t`. */
+  invalidate(start: number, endIncl: number, t: number): void {
+    const end = endIncl + 1;
+    const keep: MappingRecord[] = [];
+    for (const r of this.pending) {
+      if (!overlaps(r, start, end)) {
+        keep.push(r);
+        continue;
+      }
+      keep.push(...outside(r, start, end));
+      this.bury({ ...slice(r, start, end), invalidatedAt: t });
+    }
+    this.pending = keep;
+  }
+
+  invalidateAll(t: number): void {
+    for (const r of this.pending) this.bury({ ...r, invalidatedAt: t });
+    this.pending = [];
+  }
+
+  /** The domain was freed: nothing of it may be used any more. */
+  free(t: number): void {
+    for (const r of this.live) this.bury({ ...r, unmappedAt: t, invalidatedAt: t });
+    this.live = [];
+    this.invalidateAll(t);
+    this.freedAt = t;
+  }
+
+  private bury(r: MappingRecord): void {
+    const pages = Math.ceil(r.size / PAGE);
+    if (pages <= INDEXED_PAGES) {
+      for (let p = Math.floor(r.iova / PAGE); p * PAGE < r.iova + r.size; p++) this.deadByPage.set(p, r);
+    } else {
+      this.deadLarge.push(r);
+      if (this.deadLarge.length > MAX_LARGE_DEAD) this.deadLarge.shift();
+    }
+  }
+
+  findLive(addr: number): MappingRecord | undefined {
+    let lo = 0;
+    let hi = this.live.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.live[mid]!;
+      if (addr < r.iova) hi = mid - 1;
+      else if (addr >= r.iova + r.size) lo = mid + 1;
+      else return r;
+    }
+    return undefined;
+  }
+
+  findPending(addr: number): MappingRecord | undefined {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const r = this.pending[i]!;
+      if (addr >= r.iova && addr < r.iova + r.size) return r;
+    }
+    return undefined;
+  }
+
+  /** The most recently invalidated extent covering `addr`. */
+  findDead(addr: number): MappingRecord | undefined {
+    let best = this.deadByPage.get(Math.floor(addr / PAGE));
+    if (best && !(addr >= best.iova && addr < best.iova + best.size)) best = undefined;
+    for (const r of this.deadLarge) {
+      if (addr >= r.iova && addr < r.iova + r.size && (!best || (r.invalidatedAt ?? 0) > (best.invalidatedAt ?? 0))) best = r;
+    }
+    return best;
+  }
+}
