@@ -99,7 +99,7 @@ export function bootDt(k: GuestKernel, preferAcpi: boolean): DtPciHost | undefin
       const write = rtas.u32('ibm,write-pci-config');
       const reg = regOf(phb)[0];
       if (read === undefined || write === undefined || !reg) throw new ParseError('pseries: /rtas config tokens or PHB reg missing');
-      const access = rtasAccess(k.port, { read, write, buid: num(reg.address, 'PHB BUID') });
+      const access = rtasAccess(k.port, { read, write, buidHi: Number(reg.address >> 32n), buidLo: Number(reg.address & 0xffffffffn) });
       if (!access) throw new ParseError('pseries: the port offers no RTAS');
       return { node: phb, access, busRange: busRangeOf(phb), windows: dtHostWindows(phb) };
     }

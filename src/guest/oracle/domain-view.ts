@@ -18,6 +18,8 @@ const PAGE = 4096;
 /** Dead extents up to this many pages are indexed per page; larger ones are kept in a short list. */
 const INDEXED_PAGES = 256;
 const MAX_LARGE_DEAD = 1024;
+/** Dead extents remembered per page, newest last. */
+const PER_PAGE_HISTORY = 32;
 
 function slice(r: MappingRecord, start: number, end: number): MappingRecord {
   const s = Math.max(start, r.iova);
@@ -41,7 +43,7 @@ export class DomainView {
   /** Sorted by iova, non-overlapping. */
   private live: MappingRecord[] = [];
   private pending: MappingRecord[] = [];
-  private readonly deadByPage = new Map<number, MappingRecord>();
+  private readonly deadByPage = new Map<number, MappingRecord[]>();
   private readonly deadLarge: MappingRecord[] = [];
   freedAt: number | undefined;
 
@@ -114,7 +116,12 @@ export class DomainView {
   private bury(r: MappingRecord): void {
     const pages = Math.ceil(r.size / PAGE);
     if (pages <= INDEXED_PAGES) {
-      for (let p = Math.floor(r.iova / PAGE); p * PAGE < r.iova + r.size; p++) this.deadByPage.set(p, r);
+      for (let p = Math.floor(r.iova / PAGE); p * PAGE < r.iova + r.size; p++) {
+        let list = this.deadByPage.get(p);
+        if (!list) this.deadByPage.set(p, (list = []));
+        list.push(r);
+        if (list.length > PER_PAGE_HISTORY) list.shift();
+      }
     } else {
       this.deadLarge.push(r);
       if (this.deadLarge.length > MAX_LARGE_DEAD) this.deadLarge.shift();
@@ -142,13 +149,20 @@ export class DomainView {
     return undefined;
   }
 
+  /** Invalidated extents covering `addr`, newest first. */
+  deadAt(addr: number): MappingRecord[] {
+    const within = (r: MappingRecord): boolean => addr >= r.iova && addr < r.iova + r.size;
+    const out = [...(this.deadByPage.get(Math.floor(addr / PAGE)) ?? []).filter(within), ...this.deadLarge.filter(within)];
+    return out.sort((a, b) => (b.invalidatedAt ?? 0) - (a.invalidatedAt ?? 0));
+  }
+
   /** The most recently invalidated extent covering `addr`. */
   findDead(addr: number): MappingRecord | undefined {
-    let best = this.deadByPage.get(Math.floor(addr / PAGE));
-    if (best && !(addr >= best.iova && addr < best.iova + best.size)) best = undefined;
-    for (const r of this.deadLarge) {
-      if (addr >= r.iova && addr < r.iova + r.size && (!best || (r.invalidatedAt ?? 0) > (best.invalidatedAt ?? 0))) best = r;
-    }
-    return best;
+    return this.deadAt(addr)[0];
+  }
+
+  /** The most recent invalidated extent covering `addr` whose old target was `gpa`. */
+  findDeadTarget(addr: number, gpa: number): MappingRecord | undefined {
+    return this.deadAt(addr).find((r) => r.paddr + (addr - r.iova) === gpa);
   }
 }

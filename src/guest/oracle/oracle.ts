@@ -170,12 +170,21 @@ export class DmaOracle implements IommuEvents, DmaObserver {
           return;
         }
         if (o.outcome === 'ok' && gpa !== undefined && gpa !== target) {
-          this.violate(o, 'isolation', `${hx(p)} reached ${hx(gpa)}, but the domain maps it to ${hx(target)}`, dname, [describe(live), ...this.deadHistory(v, p)]);
+          const old = v.findDeadTarget(p, gpa);
+          if (old && !(o.time !== undefined && t <= (old.invalidatedAt ?? 0))) {
+            this.violate(o, 'stale-translation', `${hx(p)} reached ${hx(gpa)}, the target of a mapping whose invalidation completed at ${secs(old.invalidatedAt ?? 0)}; the domain now maps it to ${hx(target)}`, dname, [describe(old), describe(live)]);
+          } else if (!old) {
+            this.violate(o, 'isolation', `${hx(p)} reached ${hx(gpa)}, but the domain maps it to ${hx(target)}`, dname, [describe(live), ...this.deadHistory(v, p)]);
+          } else {
+            this.counts.staleWindow++;
+            p = pieceEnd;
+            continue;
+          }
           return;
         }
       } else if (o.outcome === 'ok') {
         const pend = v.findPending(p);
-        const dead = v.findDead(p);
+        const dead = (gpa !== undefined ? v.findDeadTarget(p, gpa) : undefined) ?? v.findDead(p);
         const oldTarget = (r: MappingRecord): number => r.paddr + (p - r.iova);
         if (pend && gpa === oldTarget(pend)) {
           // Unmapped but not yet invalidated: the lazy-mode window, allowed.

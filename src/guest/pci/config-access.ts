@@ -1,6 +1,5 @@
 import type { GuestPort } from '../port.js';
 import { ecamAddress, type McfgAllocation } from '../fw/acpi/mcfg.js';
-import { hiOf, loOf } from '../util/bytes.js';
 
 /**
  * How the guest reaches PCI configuration space. Reads of a function that
@@ -71,7 +70,9 @@ export function ecamAccess(port: GuestPort, alloc: McfgAllocation): PciConfigAcc
 export interface RtasPciTokens {
   readonly read: number;
   readonly write: number;
-  readonly buid: number;
+  /** PHB unit ID (the PHB's reg address), as two 32-bit halves: it exceeds 2^53 on QEMU's pseries. */
+  readonly buidHi: number;
+  readonly buidLo: number;
 }
 
 /**
@@ -85,8 +86,8 @@ export function rtasAccess(port: GuestPort, tokens: RtasPciTokens): PciConfigAcc
   const rtas = port.rtas?.bind(port);
   if (!rtas) return undefined;
   const cfgAddr = (bus: number, df: number, off: number): number => (((off & 0xf00) << 20) | (bus << 16) | (df << 8) | (off & 0xff)) >>> 0;
-  const hi = hiOf(tokens.buid);
-  const lo = loOf(tokens.buid);
+  const hi = tokens.buidHi >>> 0;
+  const lo = tokens.buidLo >>> 0;
   return {
     name: 'rtas',
     segment: 0,

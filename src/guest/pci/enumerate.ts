@@ -73,6 +73,11 @@ export function enumeratePci(cfg: PciConfigAccess, opts: EnumerateOptions): PciT
         bus.devices.push(fn);
         functions.push(fn);
         opts.log?.info(`pci ${fn.name}`, `[${fn.idString}] type ${fn.headerType.toString(16).padStart(2, '0')} class 0x${fn.classCode.toString(16).padStart(6, '0')}${fn.isPcie ? ' PCIe' : ''}`);
+        if (!opts.assignBuses) {
+          for (const b of fn.bars) {
+            opts.log?.info(`pci ${fn.name}`, `reg 0x${(0x10 + b.index * 4).toString(16)}: [${b.kind === 'io' ? 'io ' : 'mem '}0x${b.busAddress.toString(16)}-0x${(b.busAddress + b.size - 1).toString(16)}${b.kind === 'mem64' ? ' 64bit' : ''}${b.prefetchable ? ' pref' : ''}]`);
+          }
+        }
         if (fn.isBridge) bridges.push(fn);
       }
     }
