@@ -4,7 +4,11 @@ import { walkAcpi, type AcpiWalk } from './acpi/walk.js';
 import type { FwCfgClient } from './fw-cfg.js';
 import { runTableLoader } from './table-loader.js';
 
-/** The FSEG zone: the BIOS read-only area below 1 MiB where an ACPI 1.0 OS looks for the RSDP; here simply low memory. */
+/**
+ * The FSEG zone: on x86 the BIOS area below 1 MiB where an ACPI 1.0 OS
+ * looks for the RSDP (here simply low memory); other firmware (UEFI on Arm)
+ * has no such zone and allocates it like any other.
+ */
 const FSEG_LIMIT = 0x10_0000;
 
 /**
@@ -14,11 +18,12 @@ const FSEG_LIMIT = 0x10_0000;
  * the OS does.
  */
 export function loadAcpi(k: GuestKernel, fw: FwCfgClient): Result<AcpiWalk> {
+  const x86 = fw.regs.kind === 'io';
   const script = fw.readFile('etc/table-loader');
   if (!script.ok) return script;
   const loaded = runTableLoader(script.value, {
     readFile: (name) => fw.readFile(name),
-    alloc: (size, align, zone) => k.mem.alloc(size, align, zone === 'fseg' ? FSEG_LIMIT : undefined),
+    alloc: (size, align, zone) => k.mem.alloc(size, align, zone === 'fseg' && x86 ? FSEG_LIMIT : undefined),
     writeMem: (addr, bytes) => {
       k.port.writeBytes(addr, bytes);
     },
