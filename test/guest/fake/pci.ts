@@ -32,7 +32,7 @@ export interface FnSpec {
 const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, i) => (v >>> (i * 8)) & 0xff);
 export const pcieCap = (type: number): CapSpec => ({ id: 0x10, body: [...le(0x2 | (type << 4), 2), ...new Array<number>(56).fill(0)] });
 export const msiCap = (): CapSpec => ({ id: 0x05, body: [...le(0x0080, 2), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], wmask: [0x71, 0, 0xfc, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0] });
-export const vendorCap = (bytes: readonly number[]): CapSpec => ({ id: 0x09, body: [bytes.length + 2, ...bytes] });
+export const vendorCap = (bytes: readonly number[]): CapSpec => ({ id: 0x09, body: [bytes.length + 3, ...bytes] });
 export const acsCap = (capBits: number): CapSpec => ({ id: 0x000d, body: [...le(capBits, 2), 0, 0], wmask: [0, 0, capBits & 0xff, 0] });
 export const atsCap = (): CapSpec => ({ id: 0x000f, body: [0, 0, 0, 0], wmask: [0, 0, 0x1f, 0x80] });
 export const pasidCap = (width: number): CapSpec => ({ id: 0x001b, body: [0x06, width & 0x1f, 0, 0], wmask: [0, 0, 0x07, 0] });
