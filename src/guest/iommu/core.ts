@@ -272,6 +272,22 @@ export class IommuCore {
     if (dev.pci) this.byPci.delete(dev.pci);
   }
 
+  /**
+   * For drivers that keep their own translation outside iommu_map (PLATFORM
+   * domains: the sPAPR TCE DMA ops): report what they mapped, unmapped and
+   * when the invalidation completed, so the oracle follows it too.
+   */
+  notifyMapped(domain: IommuDomain, iova: number, paddr: number, size: number, prot: number): void {
+    for (const o of this.observers) o.mapped?.(domain, iova, paddr, size, prot);
+  }
+  notifyUnmapped(domain: IommuDomain, iova: number, size: number): void {
+    for (const o of this.observers) o.unmapped?.(domain, iova, size);
+  }
+  notifyInvalidated(domain: IommuDomain, iova: number, size: number): void {
+    this.stats.iotlbSyncs++;
+    for (const o of this.observers) o.invalidated?.(domain, iova, iova + size - 1);
+  }
+
   /** iommu_domain_init: owner, page sizes, a serial for logs. */
   initDomain(domain: IommuDomain, driver: IommuDriver, type: DomainType): IommuDomain {
     if (domain.serial < 0) domain.serial = this.nextDomainSerial++;

@@ -24,14 +24,16 @@ export interface BoardOptions {
   readonly edus?: number;
   /** fw_cfg data file under test/guest/data (q35). */
   readonly fwcfg?: string;
+  /** Give the edus a PCIe capability and PASID (8 bits). */
+  readonly pasid?: boolean;
   /** A PCI function 1b36:00fe at 00:07.0 standing for an IOMMU that is itself a PCI device. */
   readonly iommuFunction?: boolean;
 }
 
-function attachEdus(m: FakeMachine, host: FakePciHost, n: number, hw: TestIommuHw | undefined, oracle: DmaOracle): FakeEdu[] {
+function attachEdus(m: FakeMachine, host: FakePciHost, n: number, hw: TestIommuHw | undefined, oracle: DmaOracle, pasid = false): FakeEdu[] {
   const edus: FakeEdu[] = [];
   for (let i = 0; i < n; i++) {
-    const e = new FakeEdu(m);
+    const e = new FakeEdu(m, 2 ** 28 - 1, pasid);
     host.add(host.root, 2 + i, 0, e.fn);
     e.bm = m.busMasterSpace(`edu${i}`, hw?.iommuRegion);
     e.observer = oracle;
@@ -56,7 +58,7 @@ export function fakeQ35(o: BoardOptions = {}): Board {
   const oracle = new DmaOracle(() => m.clock.now, m.log);
   const hw = o.iommu ? new TestIommuHw(m) : undefined;
   if (hw) m.addMmio(TIOMMU_BASE, hw.region);
-  const edus = attachEdus(m, host, o.edus ?? 1, hw, oracle);
+  const edus = attachEdus(m, host, o.edus ?? 1, hw, oracle, o.pasid);
   if (o.iommuFunction) host.add(host.root, 7, 0, new FakeFn({ vendor: 0x1b36, device: 0x00fe, classCode: 0x088000 }));
   const fwcfg = new FakeFwCfg(m, loadRecordedFwCfg(repoPath('test/guest/data', o.fwcfg ?? 'q35-mcfg-edu.fwcfg.txt')));
   m.io.push(fwcfg.io());

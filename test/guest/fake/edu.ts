@@ -1,7 +1,7 @@
 import type { AddressSpace, MemoryRegion } from '../../../src/memory/index.js';
 import type { Timer } from '../../../src/base/clock.js';
 import { dmaAccessObserver, type DmaObserver } from '../../../src/guest/oracle/observation.js';
-import { FakeFn, msiCap } from './pci.js';
+import { FakeFn, msiCap, pasidCap, pcieCap } from './pci.js';
 import type { FakeMachine } from './machine.js';
 
 /**
@@ -23,7 +23,7 @@ export class FakeEdu {
   bm!: AddressSpace;
   observer: DmaObserver | undefined;
 
-  constructor(m: FakeMachine, readonly dmaMask = 2 ** 28 - 1) {
+  constructor(m: FakeMachine, readonly dmaMask = 2 ** 28 - 1, pasid = false) {
     this.region = m.mem.mmio('edu-mmio', 1 << 20, {
       read: (off, size) => this.read(off, size),
       write: (off, size, v) => this.write(off, size, v, 0),
@@ -35,7 +35,8 @@ export class FakeEdu {
       valid: { min: 4, max: 8 },
       impl: { min: 4, max: 8 },
     });
-    this.fn = new FakeFn({ vendor: 0x1234, device: 0x11e8, classCode: 0x00ff00, bars: [{ index: 0, size: 1 << 20, kind: 'mem32', region: this.region }], caps: [msiCap()] });
+    this.fn = new FakeFn({ vendor: 0x1234, device: 0x11e8, classCode: 0x00ff00, bars: [{ index: 0, size: 1 << 20, kind: 'mem32', region: this.region }],
+      caps: pasid ? [pcieCap(0), msiCap()] : [msiCap()], ...(pasid ? { extCaps: [pasidCap(8)] } : {}) });
     this.timer = m.clock.timer(() => this.runDma(), 'edu-dma');
   }
 

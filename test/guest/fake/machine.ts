@@ -40,7 +40,7 @@ export class FakeMachine {
   /** An address space for a device's DMA: system memory seen through an alias, so its observer sees only that device. */
   busMasterSpace(name: string, translatedRoot?: MemoryRegion): AddressSpace {
     const c = this.mem.container(`${name}-bm`, 1n << 64n);
-    c.addSubregion(translatedRoot ?? this.mem.alias(`${name}-sys`, this.root, 0, 1n << 64n), 0);
+    c.addSubregion(this.mem.alias(`${name}-dma`, translatedRoot ?? this.root, 0, 1n << 64n), 0);
     return this.mem.addressSpace(c, `${name} bus master`);
   }
 

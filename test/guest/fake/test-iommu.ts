@@ -24,6 +24,8 @@ export interface TestIommuOptions {
   readonly pasid?: boolean;
   /** probe_device returns -EPROBE_DEFER this many times first. */
   probeDefers?: number;
+  /** A broken BLOCKED attach that leaves the old context in place (to show the oracle's isolation check). */
+  readonly blockedNoop?: boolean;
   /** Register the instance only when a PCI function 1b36:00fe binds (the IOMMU is itself a PCI device). */
   readonly lateRegister?: boolean;
   readonly covers?: (dev: GuestDevice) => boolean;
@@ -50,7 +52,7 @@ export class TestIommuDriver implements IommuDriver {
     if (opts.defDomainType) this.defDomainType = opts.defDomainType;
     if (opts.staticPlatform) {
       this.defaultDomain = new IommuDomain(IOMMU_DOMAIN_PLATFORM, { attachDev: (_d, dev) => this.platformAttach(dev) });
-      this.blockedDomain = new IommuDomain(IOMMU_DOMAIN_BLOCKED, { attachDev: (_d, dev) => this.setCtx(dev, 0, 0) });
+      this.blockedDomain = new IommuDomain(IOMMU_DOMAIN_BLOCKED, { attachDev: (_d, dev) => (opts.blockedNoop ? 0 : this.setCtx(dev, 0, 0)) });
       k.dma.registerPlatformOps(this.name, () => this.platformOps());
     }
   }
@@ -73,12 +75,27 @@ export class TestIommuDriver implements IommuDriver {
     return this.setCtx(dev, 0, 1);
   }
 
-  /** The platform's own DMA ops: the bypass window; without it the device's DMA mask cannot be set ("table unavailable"). */
+  /**
+   * The platform's own DMA ops: the bypass window (bus address = physical),
+   * reported to the core so the oracle follows it; without the window the
+   * device's DMA mask cannot be set ("table unavailable").
+   */
   private platformOps(): DmaOps {
+    const dom = (): IommuDomain => this.defaultDomain!;
     return {
       name: 'test-platform',
-      map: (_dev, paddr) => paddr,
-      unmap: () => {},
+      map: (_dev, paddr, size, dir) => {
+        const start = paddr - (paddr % 4096);
+        const len = Math.ceil((paddr + size - start) / 4096) * 4096;
+        this.k.iommu.notifyMapped(dom(), start, start, len, dir === 'to-device' ? IOMMU_READ : dir === 'from-device' ? IOMMU_WRITE : IOMMU_READ | IOMMU_WRITE);
+        return paddr;
+      },
+      unmap: (_dev, dma, size) => {
+        const start = dma - (dma % 4096);
+        const len = Math.ceil((dma + size - start) / 4096) * 4096;
+        this.k.iommu.notifyUnmapped(dom(), start, len);
+        this.k.iommu.notifyInvalidated(dom(), start, len);
+      },
       supported: (dev) => this.ctxOf(dev) === 1,
     };
   }
@@ -105,7 +122,7 @@ export class TestIommuDriver implements IommuDriver {
   }
 
   domainAlloc(type: DomainType): IommuDomain | number {
-    if (type === IOMMU_DOMAIN_BLOCKED) return new IommuDomain(type, { attachDev: (_d, dev) => this.setCtx(dev, 0, 0) });
+    if (type === IOMMU_DOMAIN_BLOCKED) return new IommuDomain(type, { attachDev: (_d, dev) => (this.opts.blockedNoop ? 0 : this.setCtx(dev, 0, 0)) });
     if (type === IOMMU_DOMAIN_IDENTITY) return new IommuDomain(type, { attachDev: (_d, dev) => this.setCtx(dev, 0, 1) });
     if (!isPaging(type)) return -22;
     const root = this.k.mem.alloc(TI_TABLE_BYTES);
