@@ -51,6 +51,8 @@ export interface BootOptions {
   readonly extraWorkloads?: readonly ((k: GuestKernel) => Workload)[];
   readonly fq?: Partial<FlushQueueOptions>;
   readonly swiotlbBytes?: number;
+  /** The DMA mask the edu driver asks for, in bits (QEMU's edu dma_mask property; default 28). */
+  readonly eduDmaBits?: number;
   /** Runs after driver binding and before the workloads (scripted scenarios, tests). */
   readonly scenario?: (k: GuestKernel) => void;
 }
@@ -136,7 +138,7 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
     k.devices.push(new GuestDevice(fn.name, fn));
   }
   for (const dev of k.devices) k.iommu.addDevice(dev);
-  const edu = new EduDriver(k);
+  const edu = new EduDriver(k, o.eduDmaBits);
   k.drivers.register(edu);
   for (const m of modules) for (const d of m.pciDrivers?.(k) ?? []) k.drivers.register(d);
   for (const f of o.drivers ?? []) k.drivers.register(f(k));

@@ -2,7 +2,7 @@ import t from 'tap';
 import { EventLog } from '../../src/base/event-log.js';
 import { VirtualClock } from '../../src/base/clock.js';
 import { GuestDevice } from '../../src/guest/device.js';
-import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_DMA, IOMMU_READ, IOMMU_WRITE } from '../../src/guest/iommu/domain-types.js';
+import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_DMA, IOMMU_READ } from '../../src/guest/iommu/domain-types.js';
 import { IommuDomain } from '../../src/guest/iommu/driver.js';
 import { iommuGroupClaimDmaOwner } from '../../src/guest/iommu/ownership.js';
 import { DmaOracle } from '../../src/guest/oracle/oracle.js';

@@ -21,8 +21,17 @@ export interface DmaApiOptions {
 
 export const DEFAULT_DMA_API: DmaApiOptions = { swiotlbBytes: 1 << 20, fq: DEFAULT_FQ };
 
-/** ZONE_DMA on x86 (ARCH_ZONE_DMA_BITS = 24): the least a direct-DMA mask must reach. */
-const ZONE_DMA_MASK = dmaBitMask(24);
+/**
+ * The least a direct-DMA mask must reach (dma_direct_supported): the lowest
+ * DMA zone, capped at the top of RAM. x86 has a 16 MiB ZONE_DMA
+ * (ARCH_ZONE_DMA_BITS = 24); elsewhere (arm64, ppc64) the zone covers the
+ * first 4 GiB, so a 28-bit mask on a board whose RAM starts at 1 GiB is
+ * refused.
+ */
+function minDirectMask(board: string, ramTop: number): number {
+  const zone = board === 'q35' || board === 'pc' ? dmaBitMask(24) : dmaBitMask(32);
+  return Math.min(zone, ramTop - 1);
+}
 
 /**
  * The guest's DMA API (include/linux/dma-mapping.h): per-device ops chosen
@@ -46,7 +55,7 @@ export class DmaApi {
       const base = mem.alloc(opts.swiotlbBytes, 4096, 0x1_0000_0000);
       if (base !== undefined) this.swiotlb = new Swiotlb(port, base, opts.swiotlbBytes);
     }
-    this.direct = new DirectDmaOps(this.swiotlb, Math.min(ZONE_DMA_MASK, ramTop - 1));
+    this.direct = new DirectDmaOps(this.swiotlb, minDirectMask(port.board, ramTop));
     if (core) {
       this.iommu = new IommuDmaOps(core, clock, opts.fq, holes);
       core.setupDmaOps = (dev) => this.setupDevice(dev);

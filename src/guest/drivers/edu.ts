@@ -52,7 +52,12 @@ export class EduDriver implements PciDriver {
   readonly ids = [{ vendor: EDU_VENDOR, device: EDU_DEVICE }];
   readonly instances = new Map<GuestDevice, EduInstance>();
 
-  constructor(private readonly k: GuestKernel) {}
+  /**
+   * @param dmaBits the DMA mask to ask for: QEMU's edu clamps bus addresses
+   * to its `dma_mask` property, 28 bits unless the machine sets it, and the
+   * guest cannot discover it.
+   */
+  constructor(private readonly k: GuestKernel, readonly dmaBits = EDU_DMA_BITS) {}
 
   probe(dev: GuestDevice): number {
     const pci = dev.pci;
@@ -70,9 +75,9 @@ export class EduDriver implements PciDriver {
       this.k.log.err(`edu ${dev.name}`, 'liveness check failed');
       return -EIO;
     }
-    const ret = this.k.dma.setMask(dev, dmaBitMask(EDU_DMA_BITS));
+    const ret = this.k.dma.setMask(dev, dmaBitMask(this.dmaBits));
     if (ret) {
-      this.k.log.err(`edu ${dev.name}`, 'DMA mask of 28 bits not supported');
+      this.k.log.err(`edu ${dev.name}`, `DMA mask of ${this.dmaBits} bits not supported`);
       return ret;
     }
     pci.setMaster();

@@ -24,16 +24,18 @@ export interface BoardOptions {
   readonly edus?: number;
   /** fw_cfg data file under test/guest/data (q35). */
   readonly fwcfg?: string;
+  /** The fake edus' dma_mask property (default 28 bits, as QEMU's). */
+  readonly eduMask?: number;
   /** Give the edus a PCIe capability and PASID (8 bits). */
   readonly pasid?: boolean;
   /** A PCI function 1b36:00fe at 00:07.0 standing for an IOMMU that is itself a PCI device. */
   readonly iommuFunction?: boolean;
 }
 
-function attachEdus(m: FakeMachine, host: FakePciHost, n: number, hw: TestIommuHw | undefined, oracle: DmaOracle, pasid = false): FakeEdu[] {
+function attachEdus(m: FakeMachine, host: FakePciHost, n: number, hw: TestIommuHw | undefined, oracle: DmaOracle, pasid = false, mask = 2 ** 28 - 1): FakeEdu[] {
   const edus: FakeEdu[] = [];
   for (let i = 0; i < n; i++) {
-    const e = new FakeEdu(m, 2 ** 28 - 1, pasid);
+    const e = new FakeEdu(m, mask, pasid);
     host.add(host.root, 2 + i, 0, e.fn);
     e.bm = m.busMasterSpace(`edu${i}`, hw?.iommuRegion);
     e.observer = oracle;
@@ -75,7 +77,7 @@ export function fakeVirt(o: BoardOptions & { dtb?: string } = {}): Board {
   m.addMmio(0x0902_0000, fwcfg.mmio());
   const oracle = new DmaOracle(() => m.clock.now, m.log);
   const hw = o.iommu ? new TestIommuHw(m) : undefined;
-  const edus = attachEdus(m, host, o.edus ?? 1, hw, oracle);
+  const edus = attachEdus(m, host, o.edus ?? 1, hw, oracle, false, o.eduMask);
   return { m, host, edus, oracle, hw, fwcfg };
 }
 

@@ -26,13 +26,13 @@ export function eduDev(k: GuestKernel, i = 0): GuestDevice {
 }
 
 /** Programs the fake edu's DMA engine directly, as a user-space driver (VFIO) would, and lets it run. */
-export function eduRaw(k: GuestKernel, dev: GuestDevice, iova: number, len: number, toRam: boolean): void {
+export function eduRaw(k: GuestKernel, dev: GuestDevice, iova: number, len: number, toRam: boolean, bufOffset = 0): void {
   const mmio = dev.pci!.bars[0]!.cpuAddress;
   const w = (reg: number, v: number): void => {
     k.port.write(mmio + reg, 8, v % 2 ** 32, Math.floor(v / 2 ** 32));
   };
-  w(0x80, toRam ? 0x40000 : iova);
-  w(0x88, toRam ? iova : 0x40000);
+  w(0x80, toRam ? 0x40000 + bufOffset : iova);
+  w(0x88, toRam ? iova : 0x40000 + bufOffset);
   w(0x90, len);
   w(0x98, toRam ? 3 : 1);
   k.clock.sleep(100_000_000);
