@@ -18,6 +18,7 @@ export { IommuGroup } from './iommu/group.js';
 export { IommuCore, REGRESSION_SWITCHES, type IommuCoreOptions, type RegressionSwitch, type DevIommu } from './iommu/core.js';
 export type { IommuEvents } from './iommu/events.js';
 export * from './iommu/iommu-map.js';
+export * from './iommu/attach.js';
 export * from './iommu/ownership.js';
 export * from './iommu/pasid.js';
 export { SharedDomain, type MediatedAttachment } from './iommu/shared-domain.js';

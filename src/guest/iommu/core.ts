@@ -1,14 +1,15 @@
 import type { EventLog } from '../../base/event-log.js';
 import type { GuestDevice } from '../device.js';
-import { EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EPROBE_DEFER, errnoName } from '../errno.js';
+import { EINVAL, ENODEV, EPROBE_DEFER, errnoName } from '../errno.js';
 import type { PciFunction } from '../pci/device.js';
 import { pciMaxPasids } from '../pci/ats.js';
 import { pciDeviceGroup } from './device-group.js';
-import { domainTypeStr, IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_IDENTITY, isDmaDomain, isPaging, type DomainType } from './domain-types.js';
+import { isPaging, type DomainType } from './domain-types.js';
 import type { IommuCap, IommuDomain, IommuDriver, IommuFwspec, IommuInstance, ResvRegion } from './driver.js';
 import type { IommuEvents } from './events.js';
 import { IommuGroup } from './group.js';
 import { setupDefaultDomain } from './default-domain.js';
+import { createDirectMappings, deviceSetDomain } from './attach.js';
 
 /**
  * Historical bugs the core can reproduce on purpose, so tests can show the
@@ -41,8 +42,6 @@ export interface DevIommu {
   maxPasids: number;
   requireDirect: boolean;
 }
-
-export const SET_DOMAIN_MUST_SUCCEED = 1;
 
 /**
  * The guest kernel's IOMMU core, after Linux drivers/iommu/iommu.c: probe
@@ -136,6 +135,15 @@ export class IommuCore {
     this.globalPasids.delete(pasid);
   }
 
+  /** iommu_domain_init: owner, page sizes, a serial for logs. */
+  initDomain(domain: IommuDomain, driver: IommuDriver, type: DomainType): IommuDomain {
+    if (domain.serial < 0) domain.serial = this.nextDomainSerial++;
+    domain.owner ??= driver;
+    if (domain.pgsizes.length === 0) domain.pgsizes = driver.pgsizes;
+    if (domain.type !== type && isPaging(type)) domain.type = type;
+    return domain;
+  }
+
   /** iommu_device_register: a hardware instance is ready; probe every device waiting for it. */
   registerInstance(inst: IommuInstance): number {
     if (this.instances.some((i) => i.fwnode === inst.fwnode)) return -EINVAL;
@@ -212,9 +220,9 @@ export class IommuCore {
     st.maxPasids = Math.min(dev.pci ? pciMaxPasids(dev.pci) : 0, got.maxPasids);
     group.devices.push(dev);
     this.log.info(`pci ${dev.name}`, `Adding to iommu group ${group.id}`);
-    if (group.defaultDomain) this.createDirectMappings(group.defaultDomain, dev);
+    if (group.defaultDomain) createDirectMappings(this, group.defaultDomain, dev);
     if (group.domain) {
-      const ret = this.deviceSetDomain(group, dev, group.domain, 0);
+      const ret = deviceSetDomain(this, group, dev, group.domain, 0);
       if (ret) {
         this.removeFromGroup(dev);
         return ret;
@@ -286,91 +294,5 @@ export class IommuCore {
   notifyInvalidated(domain: IommuDomain, iova: number, size: number): void {
     this.stats.iotlbSyncs++;
     for (const o of this.observers) o.invalidated?.(domain, iova, iova + size - 1);
-  }
-
-  /** iommu_domain_init: owner, page sizes, a serial for logs. */
-  initDomain(domain: IommuDomain, driver: IommuDriver, type: DomainType): IommuDomain {
-    if (domain.serial < 0) domain.serial = this.nextDomainSerial++;
-    domain.owner ??= driver;
-    if (domain.pgsizes.length === 0) domain.pgsizes = driver.pgsizes;
-    if (domain.type !== type && isPaging(type)) domain.type = type;
-    return domain;
-  }
-
-  /** __iommu_domain_alloc: static identity/blocked domains, else the driver's allocator. */
-  domainAlloc(driver: IommuDriver, dev: GuestDevice | undefined, type: DomainType): IommuDomain | number {
-    let d: IommuDomain | number;
-    if (type === IOMMU_DOMAIN_IDENTITY && driver.identityDomain) d = driver.identityDomain;
-    else if (type === IOMMU_DOMAIN_BLOCKED && driver.blockedDomain) d = driver.blockedDomain;
-    else if (driver.domainAlloc) d = driver.domainAlloc(type, dev);
-    else return -EOPNOTSUPP;
-    if (typeof d === 'number') return d;
-    if (!d) return -ENOMEM;
-    return this.initDomain(d, driver, type);
-  }
-
-  /** __iommu_group_domain_alloc. */
-  groupDomainAlloc(group: IommuGroup, type: DomainType): IommuDomain | number {
-    const dev = group.firstDevice;
-    const driver = this.driverOf(dev);
-    if (!driver) return -ENODEV;
-    return this.domainAlloc(driver, dev, type);
-  }
-
-  /** __iommu_device_set_domain: attach one device; on failure with MUST_SUCCEED fall back to the blocking domain. */
-  deviceSetDomain(group: IommuGroup, dev: GuestDevice, domain: IommuDomain, flags: number): number {
-    const st = this.devs.get(dev)!;
-    if (st.requireDirect && (domain.type === IOMMU_DOMAIN_BLOCKED || domain === group.blockingDomain)) {
-      this.log.warn(`pci ${dev.name}`, 'Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping. Contact your platform vendor.');
-      return -EINVAL;
-    }
-    const ret = domain.ops.attachDev(domain, dev, group.domain);
-    if (ret) {
-      if (flags & SET_DOMAIN_MUST_SUCCEED && group.blockingDomain && group.blockingDomain !== domain) {
-        group.blockingDomain.ops.attachDev(group.blockingDomain, dev, group.domain);
-      }
-      return ret;
-    }
-    for (const o of this.observers) o.attached?.(dev, domain, 0);
-    return 0;
-  }
-
-  /** __iommu_group_set_domain_internal: every device of the group to `domain`, reverting on failure. */
-  setGroupDomain(group: IommuGroup, domain: IommuDomain, flags = 0): number {
-    if (group.domain === domain) return 0;
-    let result = 0;
-    const done: GuestDevice[] = [];
-    for (const dev of group.devices) {
-      const ret = this.deviceSetDomain(group, dev, domain, flags);
-      if (ret) {
-        result = ret;
-        if (flags & SET_DOMAIN_MUST_SUCCEED) continue;
-        if (group.domain) for (const d of done) this.deviceSetDomain(group, d, group.domain, SET_DOMAIN_MUST_SUCCEED);
-        return ret;
-      }
-      done.push(dev);
-    }
-    group.domain = domain;
-    if (result === 0) this.log.info('iommu', `group ${group.id}: attached ${domainTypeStr(domain.type)} domain #${domain.serial}`);
-    return result;
-  }
-
-  /** iommu_create_device_direct_mappings: firmware-required 1:1 regions (RMRR) in DMA domains. */
-  createDirectMappings(domain: IommuDomain, dev: GuestDevice): number {
-    const st = this.devs.get(dev);
-    let ret = 0;
-    for (const r of this.resvRegions(dev)) {
-      if (r.type === 'direct' && st) st.requireDirect = true;
-      if ((r.type !== 'direct' && r.type !== 'direct-relaxable') || !isDmaDomain(domain.type)) continue;
-      const map = domain.ops.mapPages;
-      const pg = domain.pgsizes[0] ?? 4096;
-      const start = Math.floor(r.start / pg) * pg;
-      const end = Math.ceil((r.start + r.length) / pg) * pg;
-      if (!map) return -EOPNOTSUPP;
-      const res = map(domain, start, start, pg, (end - start) / pg, r.prot);
-      if (res.ret) ret = res.ret;
-      else for (const o of this.observers) o.mapped?.(domain, start, start, end - start, r.prot);
-    }
-    return ret;
   }
 }

@@ -1,7 +1,7 @@
 import type { GuestDevice } from '../device.js';
 import { EINVAL, errnoName } from '../errno.js';
 import type { IommuCore } from './core.js';
-import { SET_DOMAIN_MUST_SUCCEED } from './core.js';
+import { createDirectMappings, groupDomainAlloc, setGroupDomain, SET_DOMAIN_MUST_SUCCEED } from './attach.js';
 import {
   domainTypeName, domainTypeStr, IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_IDENTITY, type DomainType,
 } from './domain-types.js';
@@ -67,7 +67,7 @@ export function getDefaultDomainType(core: IommuCore, group: IommuGroup, target:
 /** __iommu_group_alloc_default_domain. */
 function allocOfType(core: IommuCore, group: IommuGroup, type: DomainType): IommuDomain | number {
   if (group.defaultDomain && group.defaultDomain.type === type) return group.defaultDomain;
-  return core.groupDomainAlloc(group, type);
+  return groupDomainAlloc(core, group, type);
 }
 
 /**
@@ -107,15 +107,15 @@ export function setupDefaultDomain(core: IommuCore, group: IommuGroup, target: D
   if (typeof dom === 'number') return dom;
   if (old === dom) return 0;
   let directFailed = false;
-  for (const d of group.devices) if (core.createDirectMappings(dom, d)) directFailed = true;
+  for (const d of group.devices) if (createDirectMappings(core, dom, d)) directFailed = true;
   group.defaultDomain = dom;
-  const ret = group.domain ? core.setGroupDomain(group, dom) : core.setGroupDomain(group, dom, SET_DOMAIN_MUST_SUCCEED);
+  const ret = group.domain ? setGroupDomain(core, group, dom) : setGroupDomain(core, group, dom, SET_DOMAIN_MUST_SUCCEED);
   if (ret) {
     core.log.err('iommu', `group ${group.id}: attaching the default domain failed: ${errnoName(ret)}`);
     if (old) group.defaultDomain = old;
     return ret;
   }
-  if (directFailed) for (const d of group.devices) core.createDirectMappings(dom, d);
+  if (directFailed) for (const d of group.devices) createDirectMappings(core, dom, d);
   core.log.info('iommu', `group ${group.id}: default domain ${domainTypeStr(dom.type)} (${domainTypeName(dom.type)})`);
   if (old && old !== dom) {
     old.ops.free?.(old);

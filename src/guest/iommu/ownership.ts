@@ -1,6 +1,7 @@
 import type { GuestDevice } from '../device.js';
 import { EBUSY, EINVAL, ENODEV, EPERM } from '../errno.js';
-import { SET_DOMAIN_MUST_SUCCEED, type IommuCore } from './core.js';
+import type { IommuCore } from './core.js';
+import { domainAlloc, groupDomainAlloc, setGroupDomain, SET_DOMAIN_MUST_SUCCEED } from './attach.js';
 import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_UNMANAGED } from './domain-types.js';
 import type { IommuDomain } from './driver.js';
 import type { IommuGroup } from './group.js';
@@ -31,8 +32,8 @@ export function iommuDeviceUnuseDefaultDomain(core: IommuCore, dev: GuestDevice)
 /** __iommu_group_alloc_blocking_domain: BLOCKED, or an empty UNMANAGED domain for drivers without one. */
 function allocBlockingDomain(core: IommuCore, group: IommuGroup): number {
   if (group.blockingDomain) return 0;
-  let d = core.groupDomainAlloc(group, IOMMU_DOMAIN_BLOCKED);
-  if (typeof d === 'number') d = core.groupDomainAlloc(group, IOMMU_DOMAIN_UNMANAGED);
+  let d = groupDomainAlloc(core, group, IOMMU_DOMAIN_BLOCKED);
+  if (typeof d === 'number') d = groupDomainAlloc(core, group, IOMMU_DOMAIN_UNMANAGED);
   if (typeof d === 'number') return d;
   group.blockingDomain = d;
   return 0;
@@ -44,7 +45,7 @@ export function iommuGroupClaimDmaOwner(core: IommuCore, group: IommuGroup, owne
   if ((group.domain && group.domain !== group.defaultDomain) || group.pasids.size > 0) return -EBUSY;
   const ret = allocBlockingDomain(core, group);
   if (ret) return ret;
-  const r2 = core.setGroupDomain(group, group.blockingDomain!);
+  const r2 = setGroupDomain(core, group, group.blockingDomain!);
   if (r2) return r2;
   group.owner = owner;
   group.ownerCnt++;
@@ -68,7 +69,7 @@ export function iommuGroupReleaseDmaOwner(core: IommuCore, group: IommuGroup): v
     group.domain = def;
     for (const dev of group.devices) for (const o of core.observers) o.attached?.(dev, def, 0);
   } else {
-    core.setGroupDomain(group, def, SET_DOMAIN_MUST_SUCCEED);
+    setGroupDomain(core, group, def, SET_DOMAIN_MUST_SUCCEED);
   }
   core.log.info('iommu', `group ${group.id}: DMA ownership released`);
 }
@@ -79,20 +80,20 @@ export function iommuAttachGroup(core: IommuCore, domain: IommuDomain, group: Io
   const driver = core.driverOf(group.firstDevice);
   if (!driver) return -ENODEV;
   if (driver !== domain.owner) return -EINVAL;
-  return core.setGroupDomain(group, domain);
+  return setGroupDomain(core, group, domain);
 }
 
 /** iommu_detach_group: back to the core's domain (blocking while owned, else default). */
 export function iommuDetachGroup(core: IommuCore, group: IommuGroup): void {
   const to = group.owner ? group.blockingDomain : group.defaultDomain;
-  if (to) core.setGroupDomain(group, to, SET_DOMAIN_MUST_SUCCEED);
+  if (to) setGroupDomain(core, group, to, SET_DOMAIN_MUST_SUCCEED);
 }
 
 /** iommu_paging_domain_alloc: an UNMANAGED domain for a user (VFIO type1, a shared mediated-device domain). */
 export function iommuPagingDomainAlloc(core: IommuCore, dev: GuestDevice): IommuDomain | number {
   const driver = core.driverOf(dev);
   if (!driver || !core.groupOf(dev)) return -ENODEV;
-  return core.domainAlloc(driver, dev, IOMMU_DOMAIN_UNMANAGED);
+  return domainAlloc(core, driver, dev, IOMMU_DOMAIN_UNMANAGED);
 }
 
 /** iommu_domain_free. */
