@@ -144,6 +144,7 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
   for (const f of o.drivers ?? []) k.drivers.register(f(k));
   for (const dev of k.devices) k.drivers.bind(dev);
   k.drivers.retryDeferred();
+  for (const dev of k.drivers.deferredDevices) k.log.warn(`pci ${dev.name}`, `deferred probe pending${k.iommu.deferred.includes(dev) ? ': its IOMMU never became ready' : ''}`);
   o.scenario?.(k);
   const runner = new WorkloadRunner(k, o.seed ?? 1);
   runner.register(eduDmaWorkload(edu));

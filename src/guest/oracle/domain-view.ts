@@ -4,14 +4,22 @@
  * (invalidation completed at a known virtual time). Extents are split when
  * an unmap or invalidation covers part of one.
  */
-export interface MappingRecord {
-  readonly iova: number;
-  readonly size: number;
-  readonly paddr: number;
-  readonly perm: number;
-  readonly mappedAt: number;
-  unmappedAt?: number;
-  invalidatedAt?: number;
+export class MappingRecord {
+  constructor(
+    readonly iova: number,
+    readonly size: number,
+    readonly paddr: number,
+    readonly perm: number,
+    readonly mappedAt: number,
+    /** Virtual time of the unmap, -1 while mapped. */
+    readonly unmappedAt = -1,
+    /** Virtual time the invalidation completed, -1 until then. */
+    readonly invalidatedAt = -1,
+  ) {}
+
+  with(unmappedAt: number, invalidatedAt: number): MappingRecord {
+    return new MappingRecord(this.iova, this.size, this.paddr, this.perm, this.mappedAt, unmappedAt, invalidatedAt);
+  }
 }
 
 const PAGE = 4096;
@@ -24,7 +32,7 @@ const PER_PAGE_HISTORY = 32;
 function slice(r: MappingRecord, start: number, end: number): MappingRecord {
   const s = Math.max(start, r.iova);
   const e = Math.min(end, r.iova + r.size);
-  return { ...r, iova: s, size: e - s, paddr: r.paddr + (s - r.iova) };
+  return new MappingRecord(s, e - s, r.paddr + (s - r.iova), r.perm, r.mappedAt, r.unmappedAt, r.invalidatedAt);
 }
 
 function overlaps(r: MappingRecord, start: number, end: number): boolean {
@@ -54,35 +62,47 @@ export class DomainView {
     return this.pending.length;
   }
 
-  map(iova: number, paddr: number, size: number, perm: number, t: number): void {
-    const end = iova + size;
-    const keep: MappingRecord[] = [];
-    for (const r of this.live) {
-      if (!overlaps(r, iova, end)) {
-        keep.push(r);
-        continue;
-      }
-      // Replaced without an unmap (a TCE overwrite): the old translation is gone once the map completed.
-      keep.push(...outside(r, iova, end));
-      this.bury({ ...slice(r, iova, end), unmappedAt: t, invalidatedAt: t });
+  /** Index of the first live extent that ends after `addr`. */
+  private firstEndingAfter(addr: number): number {
+    let lo = 0;
+    let hi = this.live.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.live[mid]!;
+      if (r.iova + r.size <= addr) lo = mid + 1;
+      else hi = mid;
     }
-    keep.push({ iova, size, paddr, perm, mappedAt: t });
-    keep.sort((a, b) => a.iova - b.iova);
-    this.live = keep;
+    return lo;
+  }
+
+  /**
+   * Removes live coverage of [iova, end): the overlapping extents are cut,
+   * their parts outside stay live, their parts inside go to `gone`.
+   * Returns the index where [iova, end) now fits.
+   */
+  private cutLive(iova: number, end: number, gone: (r: MappingRecord) => void): number {
+    const first = this.firstEndingAfter(iova);
+    let last = first;
+    while (last < this.live.length && this.live[last]!.iova < end) last++;
+    if (last === first) return first;
+    const keep: MappingRecord[] = [];
+    for (let k = first; k < last; k++) {
+      const r = this.live[k]!;
+      gone(slice(r, iova, end));
+      keep.push(...outside(r, iova, end));
+    }
+    this.live.splice(first, last - first, ...keep);
+    return first + (keep.length > 0 && keep[0]!.iova < iova ? 1 : 0);
+  }
+
+  map(iova: number, paddr: number, size: number, perm: number, t: number): void {
+    // Replaced without an unmap (a TCE overwrite): the old translation is gone once the map completed.
+    const at = this.cutLive(iova, iova + size, (r) => this.bury(r.with(t, t)));
+    this.live.splice(at, 0, new MappingRecord(iova, size, paddr, perm, t));
   }
 
   unmap(iova: number, size: number, t: number): void {
-    const end = iova + size;
-    const keep: MappingRecord[] = [];
-    for (const r of this.live) {
-      if (!overlaps(r, iova, end)) {
-        keep.push(r);
-        continue;
-      }
-      keep.push(...outside(r, iova, end));
-      this.pending.push({ ...slice(r, iova, end), unmappedAt: t });
-    }
-    this.live = keep;
+    this.cutLive(iova, iova + size, (r) => this.pending.push(r.with(t, -1)));
   }
 
   /** Invalidation of [start, end] (inclusive) completed at `t`. */
@@ -95,19 +115,19 @@ export class DomainView {
         continue;
       }
       keep.push(...outside(r, start, end));
-      this.bury({ ...slice(r, start, end), invalidatedAt: t });
+      this.bury(slice(r, start, end).with(r.unmappedAt, t));
     }
     this.pending = keep;
   }
 
   invalidateAll(t: number): void {
-    for (const r of this.pending) this.bury({ ...r, invalidatedAt: t });
+    for (const r of this.pending) this.bury(r.with(r.unmappedAt, t));
     this.pending = [];
   }
 
   /** The domain was freed: nothing of it may be used any more. */
   free(t: number): void {
-    for (const r of this.live) this.bury({ ...r, unmappedAt: t, invalidatedAt: t });
+    for (const r of this.live) this.bury(r.with(t, t));
     this.live = [];
     this.invalidateAll(t);
     this.freedAt = t;
@@ -153,7 +173,7 @@ export class DomainView {
   deadAt(addr: number): MappingRecord[] {
     const within = (r: MappingRecord): boolean => addr >= r.iova && addr < r.iova + r.size;
     const out = [...(this.deadByPage.get(Math.floor(addr / PAGE)) ?? []).filter(within), ...this.deadLarge.filter(within)];
-    return out.sort((a, b) => (b.invalidatedAt ?? 0) - (a.invalidatedAt ?? 0));
+    return out.sort((a, b) => b.invalidatedAt - a.invalidatedAt);
   }
 
   /** The most recently invalidated extent covering `addr`. */

@@ -49,8 +49,8 @@ function perm(p: number): string {
 }
 function describe(r: MappingRecord): string {
   let s = `[${hx(r.iova)}, ${hx(r.iova + r.size)}) -> ${hx(r.paddr)} ${perm(r.perm)} mapped at ${secs(r.mappedAt)}`;
-  if (r.unmappedAt !== undefined) s += `, unmapped at ${secs(r.unmappedAt)}`;
-  if (r.invalidatedAt !== undefined) s += `, invalidation completed at ${secs(r.invalidatedAt)}`;
+  if (r.unmappedAt >= 0) s += `, unmapped at ${secs(r.unmappedAt)}`;
+  if (r.invalidatedAt >= 0) s += `, invalidation completed at ${secs(r.invalidatedAt)}`;
   return s;
 }
 
@@ -73,7 +73,8 @@ export class DmaOracle implements IommuEvents, DmaObserver {
   readonly violations: Violation[] = [];
   violationCount = 0;
   private readonly views = new Map<IommuDomain, DomainView>();
-  private readonly attachments = new Map<string, Attachment>();
+  /** By requester ID * 2^20 + PASID (a number key: no string per access). */
+  private readonly attachments = new Map<number, Attachment>();
   private readonly ridsByDev = new Map<GuestDevice, number[]>();
 
   constructor(private readonly now: () => number, private readonly log?: EventLog) {}
@@ -96,12 +97,12 @@ export class DmaOracle implements IommuEvents, DmaObserver {
 
   // IommuEvents: the guest's view.
   attached(dev: GuestDevice, domain: IommuDomain, pasid: number): void {
-    for (const rid of this.rids(dev)) this.attachments.set(`${rid}:${pasid}`, { dev, domain, at: this.now() });
+    for (const rid of this.rids(dev)) this.attachments.set(rid * 0x10_0000 + pasid, { dev, domain, at: this.now() });
   }
   detached(dev: GuestDevice, pasid: number): void {
     for (const rid of this.rids(dev)) {
-      const a = this.attachments.get(`${rid}:${pasid}`);
-      if (a && a.dev === dev) this.attachments.delete(`${rid}:${pasid}`);
+      const a = this.attachments.get(rid * 0x10_0000 + pasid);
+      if (a && a.dev === dev) this.attachments.delete(rid * 0x10_0000 + pasid);
     }
   }
   mapped(domain: IommuDomain, iova: number, paddr: number, size: number, prot: number): void {
@@ -122,7 +123,7 @@ export class DmaOracle implements IommuEvents, DmaObserver {
 
   /** The domain a requester translates through now, per the guest. */
   attachmentOf(rid: number, pasid = 0): { dev: GuestDevice; domain: IommuDomain } | undefined {
-    return this.attachments.get(`${rid}:${pasid}`);
+    return this.attachments.get(rid * 0x10_0000 + pasid);
   }
 
   observe(o: DmaObservation): void {
@@ -131,7 +132,7 @@ export class DmaOracle implements IommuEvents, DmaObserver {
     else if (o.outcome === 'fault') this.counts.faults++;
     else this.counts.errors++;
     const pasid = o.pasid ?? 0;
-    const att = this.attachments.get(`${o.requesterId}:${pasid}`);
+    const att = this.attachments.get(o.requesterId * 0x10_0000 + pasid);
     if (!att) {
       // No IOMMU translates this requester (direct DMA): the bus address is the physical address.
       this.counts.untranslated++;
@@ -141,7 +142,7 @@ export class DmaOracle implements IommuEvents, DmaObserver {
       return;
     }
     const d = att.domain;
-    const dname = `#${d.serial} ${domainTypeName(d.type)}`;
+    const dname = d;
     if (d.type === IOMMU_DOMAIN_BLOCKED) {
       if (o.outcome === 'ok') this.violate(o, 'isolation', `DMA reached ${hx(o.gpa ?? 0)} while the device is attached to a BLOCKED domain (since ${secs(att.at)})`, dname, []);
       return;
@@ -171,8 +172,8 @@ export class DmaOracle implements IommuEvents, DmaObserver {
         }
         if (o.outcome === 'ok' && gpa !== undefined && gpa !== target) {
           const old = v.findDeadTarget(p, gpa);
-          if (old && !(o.time !== undefined && t <= (old.invalidatedAt ?? 0))) {
-            this.violate(o, 'stale-translation', `${hx(p)} reached ${hx(gpa)}, the target of a mapping whose invalidation completed at ${secs(old.invalidatedAt ?? 0)}; the domain now maps it to ${hx(target)}`, dname, [describe(old), describe(live)]);
+          if (old && !(o.time !== undefined && t <= old.invalidatedAt)) {
+            this.violate(o, 'stale-translation', `${hx(p)} reached ${hx(gpa)}, the target of a mapping whose invalidation completed at ${secs(old.invalidatedAt)}; the domain now maps it to ${hx(target)}`, dname, [describe(old), describe(live)]);
           } else if (!old) {
             this.violate(o, 'isolation', `${hx(p)} reached ${hx(gpa)}, but the domain maps it to ${hx(target)}`, dname, [describe(live), ...this.deadHistory(v, p)]);
           } else {
@@ -190,7 +191,7 @@ export class DmaOracle implements IommuEvents, DmaObserver {
           // Unmapped but not yet invalidated: the lazy-mode window, allowed.
           this.counts.staleWindow++;
         } else if (dead && gpa === oldTarget(dead)) {
-          const inv = dead.invalidatedAt ?? 0;
+          const inv = dead.invalidatedAt;
           // A translation that started before the invalidation completed may finish with the old entry.
           if (o.time !== undefined && t <= inv) this.counts.staleWindow++;
           else {
@@ -212,7 +213,8 @@ export class DmaOracle implements IommuEvents, DmaObserver {
     return d ? [describe(d)] : [];
   }
 
-  private violate(o: DmaObservation, kind: ViolationKind, what: string, domain: string | undefined, history: string[]): void {
+  private violate(o: DmaObservation, kind: ViolationKind, what: string, dom: IommuDomain | undefined, history: string[]): void {
+    const domain = dom ? `#${dom.serial} ${domainTypeName(dom.type)}` : undefined;
     this.violationCount++;
     const time = this.now();
     const device = o.device ?? `rid ${hx(o.requesterId)}`;
