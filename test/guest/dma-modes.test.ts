@@ -73,3 +73,36 @@ t.test('custom flush-queue size and timeout are honoured', async (t) => {
   t.same(rig.board.hw!.invalidations.map((i) => i.t), [0, 0, 3 * MS].map((x) => x + rig.board.hw!.invalidations[0]!.t));
   t.ok(TI_APERTURE > 0);
 });
+
+t.test('passthrough mode: identity domains, direct DMA, nothing to invalidate', async (t) => {
+  const rig = bootQ35({ boot: { dmaMode: 'passthrough' } });
+  const r = rig.booted.report;
+  const edu = r.devices.find((d) => d.id === '1234:11e8')!;
+  t.match(edu.domain, /identity$/);
+  t.equal(edu.dmaOps, 'dma-direct');
+  t.equal(r.invalidations.total, 0);
+  t.ok(r.oracle.checked > 0);
+  t.equal(r.oracle.untranslated, 0, 'the oracle knows the device sits in an identity domain');
+  t.equal(r.oracle.violations, 0);
+  t.ok(r.workloads[0]!.ok);
+  t.match(r.log.join('\n'), /iommu: Default domain type: Passthrough/);
+});
+
+t.test('hot removal: the device leaves its group and the group\'s domain is freed', async (t) => {
+  let freed = false;
+  bootQ35({
+    boot: {
+      workloads: [],
+      scenario: (k) => {
+        const dev = eduDev(k);
+        const g = k.iommu.groupOf(dev)!;
+        k.iommu.observers.push({ domainFreed: (d) => { freed = d === g.defaultDomain; } });
+        k.drivers.unbind(dev);
+        k.iommu.removeDevice(dev);
+        t.equal(k.iommu.groupOf(dev), undefined);
+        t.notOk(k.iommu.groups.includes(g));
+      },
+    },
+  });
+  t.ok(freed);
+});

@@ -263,6 +263,12 @@ export class IommuCore {
     this.devs.delete(dev);
     for (const o of this.observers) o.detached?.(dev, 0);
     if (group.devices.length === 0) {
+      // The last device left: the group's own domains go with it (iommu_deinit_device).
+      for (const d of [group.defaultDomain, group.blockingDomain]) {
+        if (!d || d === st.instance?.driver.defaultDomain || d === st.instance?.driver.blockedDomain) continue;
+        d.ops.free?.(d);
+        for (const o of this.observers) o.domainFreed?.(d);
+      }
       group.defaultDomain = group.blockingDomain = group.domain = undefined;
       this.groups.splice(this.groups.indexOf(group), 1);
     }
