@@ -43,7 +43,7 @@ export { cf8Access, ecamAccess, rtasAccess, type PciConfigAccess, type RtasPciTo
 export { dmaAliases, forEachDmaAlias } from './pci/dma-alias.js';
 export { pciAcsEnabled, pciAcsPathEnabled, pciEnableAcs, REQ_ACS_FLAGS } from './pci/acs.js';
 export { pciAtsSupported, pciAtsEnabled, pciEnableAts, pciDisableAts, pciMaxPasids, pciEnablePasid, pciPasidEnabled } from './pci/ats.js';
-export { pciEnableMsi, pciDisableMsi } from './pci/msi.js';
+export { pciEnableMsi, pciDisableMsi, pciMsixInfo, type MsixInfo } from './pci/msi.js';
 export * as pciRegs from './pci/regs.js';
 export { FwCfgClient, type FwCfgFile } from './fw/fw-cfg.js';
 export { fwCfgIo, fwCfgMmio, type FwCfgRegs } from './fw/fw-cfg-regs.js';

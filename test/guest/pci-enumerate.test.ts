@@ -4,7 +4,7 @@ import type { PciFunction } from '../../src/guest/pci/device.js';
 import { enumeratePci } from '../../src/guest/pci/enumerate.js';
 import { assignResources, type HostWindows } from '../../src/guest/pci/resources.js';
 import { pciEnableAts, pciEnablePasid, pciMaxPasids } from '../../src/guest/pci/ats.js';
-import { pciEnableMsi } from '../../src/guest/pci/msi.js';
+import { pciEnableMsi, pciMsixInfo } from '../../src/guest/pci/msi.js';
 import { cf8Access } from '../../src/guest/pci/config-access.js';
 import {
   PCI_CAP_ID_MSI, PCI_COMMAND, PCI_EXT_CAP_ID_ACS, PCI_EXT_CAP_ID_ATS, PCI_EXT_CAP_ID_PASID, PCI_EXP_TYPE_PCI_BRIDGE,
@@ -101,6 +101,8 @@ t.test('capabilities: PCIe type, MSI, ATS, PASID, virtio vendor capabilities', a
   const v = byName('virtio');
   t.same(v.virtioCaps.map((c) => [c.cfgType, c.bar, c.offset, c.length]), [[1, 4, 0, 0x1000], [2, 4, 0x3000, 0x1000], [3, 4, 0x1000, 0x1000], [4, 4, 0x2000, 0x1000]]);
   t.equal(v.virtioCaps[1]!.notifyOffMultiplier, 4);
+  t.same(pciMsixInfo(v), { offset: 0x40, tableSize: 3, tableBar: 1, tableOffset: 0, pbaBar: 1, pbaOffset: 0x800 });
+  t.equal(pciMsixInfo(ep), undefined);
 });
 
 t.test('requester-ID aliases: a PCIe-to-PCI bridge takes ownership as (secondary bus, 00.0)', async (t) => {

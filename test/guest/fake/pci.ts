@@ -32,6 +32,8 @@ export interface FnSpec {
 const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, i) => (v >>> (i * 8)) & 0xff);
 export const pcieCap = (type: number): CapSpec => ({ id: 0x10, body: [...le(0x2 | (type << 4), 2), ...new Array<number>(56).fill(0)] });
 export const msiCap = (): CapSpec => ({ id: 0x05, body: [...le(0x0080, 2), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], wmask: [0x71, 0, 0xfc, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0] });
+/** MSI-X with `n` vectors, table in BAR 1 at 0, PBA in BAR 1 at 0x800. */
+export const msixCap = (n: number): CapSpec => ({ id: 0x11, body: [...le(n - 1, 2), ...le(1, 4), ...le(0x801, 4)], wmask: [0, 0xc0] });
 export const vendorCap = (bytes: readonly number[]): CapSpec => ({ id: 0x09, body: [bytes.length + 3, ...bytes] });
 export const acsCap = (capBits: number): CapSpec => ({ id: 0x000d, body: [...le(capBits, 2), 0, 0], wmask: [0, 0, capBits & 0xff, 0] });
 export const atsCap = (): CapSpec => ({ id: 0x000f, body: [0, 0, 0, 0], wmask: [0, 0, 0x1f, 0x80] });

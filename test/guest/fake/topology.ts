@@ -1,5 +1,5 @@
 import { FakeMachine } from './machine.js';
-import { acsCap, atsCap, FakeFn, FakePciHost, msiCap, pasidCap, pcieCap, vendorCap } from './pci.js';
+import { acsCap, atsCap, FakeFn, FakePciHost, msiCap, msixCap, pasidCap, pcieCap, vendorCap } from './pci.js';
 
 /** Linux's ACS isolation set: SV | RR | CR | UF. */
 export const ACS_ISOLATING = 0x1 | 0x4 | 0x8 | 0x10;
@@ -50,7 +50,7 @@ export function pcieTopology(o: { rootPortAcs?: number; mfAcs?: number } = {}): 
     [type, bar, 0, 0, 0, ...[off, len].flatMap((v) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24]), ...extra];
   add('virtio', undefined, 5, 0, new FakeFn({
     vendor: 0x1af4, device: 0x1041, classCode: 0x020000,
-    caps: [msiCap(), vendorCap(vcap(1, 4, 0, 0x1000)), vendorCap(vcap(2, 4, 0x3000, 0x1000, [4, 0, 0, 0])), vendorCap(vcap(3, 4, 0x1000, 0x1000)), vendorCap(vcap(4, 4, 0x2000, 0x1000))],
+    caps: [msixCap(3), vendorCap(vcap(1, 4, 0, 0x1000)), vendorCap(vcap(2, 4, 0x3000, 0x1000, [4, 0, 0, 0])), vendorCap(vcap(3, 4, 0x1000, 0x1000)), vendorCap(vcap(4, 4, 0x2000, 0x1000))],
     bars: [{ index: 4, size: 0x4000, kind: 'mem64', prefetchable: true }],
   }));
   return { m, host, fns };
