@@ -1,4 +1,15 @@
-/** The synthetic guest's public API. */
+/**
+ * The synthetic guest's public API.
+ *
+ * Wiring `viommu boot` to a machine:
+ *   const oracle = new DmaOracle(() => port.now(), port.log);
+ *   // for each emulated PCI function's bus-master address space:
+ *   as.observer = dmaAccessObserver(oracle, { requesterId, device: name, path: 'emulated' });
+ *   // vhost workers and the vfio shadow call oracle.observe({... path: 'vhost' | 'vfio', time })
+ *   const report = bootGuest(port, { oracle, modules: [vtdModule, ...], dmaMode: 'lazy' });
+ *   report.notifiers = machine.notifierReport();   // the machine's side of the report
+ *   print(json ? JSON.stringify(report) : formatReport(report)); exit(reportFailed(report) ? 1 : 0);
+ */
 export type { GuestPort } from './port.js';
 export { bootGuest, bootGuestKernel, DMA_MODES, type BootOptions, type BootedGuest, type DmaMode } from './boot.js';
 export { GuestKernel, type FirmwareInfo, type KernelOptions } from './kernel.js';
