@@ -7,3 +7,4 @@ export * from './memory/index.js';
 export * from './pci/index.js';
 export * from './machine/index.js';
 export * from './machine/firmware/index.js';
+export * as guest from './guest/index.js';

@@ -1,0 +1,65 @@
+/**
+ * The synthetic guest's public API.
+ *
+ * Wiring `viommu boot` to a machine:
+ *   const oracle = new DmaOracle(() => port.now(), port.log);
+ *   // for each emulated PCI function's bus-master address space:
+ *   as.observer = dmaAccessObserver(oracle, { requesterId, device: name, path: 'emulated' });
+ *   // vhost workers and the vfio shadow call oracle.observe({... path: 'vhost' | 'vfio', time })
+ *   const report = bootGuest(port, { oracle, modules: [vtdModule, ...], dmaMode: 'lazy' });
+ *   report.notifiers = machine.notifierReport();   // the machine's side of the report
+ *   print(json ? JSON.stringify(report) : formatReport(report)); exit(reportFailed(report) ? 1 : 0);
+ */
+export type { GuestPort } from './port.js';
+export { bootGuest, bootGuestKernel, DMA_MODES, type BootOptions, type BootedGuest, type DmaMode } from './boot.js';
+export { GuestKernel, type FirmwareInfo, type KernelOptions } from './kernel.js';
+export type { IommuModule } from './module.js';
+export { GuestDevice, dmaBitMask } from './device.js';
+export { GuestClock, GuestTimer } from './clock.js';
+export { PageAllocator, PAGE_SIZE } from './page-alloc.js';
+export * from './errno.js';
+export * from './dma-ops.js';
+export { DmaApi, DEFAULT_DMA_API, type DmaApiOptions } from './dma/dma-api.js';
+export { IovaDomain } from './dma/iova.js';
+export { FlushQueue, DEFAULT_FQ, type FlushQueueOptions } from './dma/flush-queue.js';
+export * from './iommu/domain-types.js';
+export * from './iommu/driver.js';
+export { IotlbGather } from './iommu/gather.js';
+export { IommuGroup } from './iommu/group.js';
+export { IommuCore, REGRESSION_SWITCHES, type IommuCoreOptions, type RegressionSwitch, type DevIommu } from './iommu/core.js';
+export type { IommuEvents } from './iommu/events.js';
+export * from './iommu/iommu-map.js';
+export * from './iommu/attach.js';
+export * from './iommu/ownership.js';
+export * from './iommu/pasid.js';
+export { SharedDomain, type MediatedAttachment } from './iommu/shared-domain.js';
+export { DmaOracle, type Violation, type ViolationKind } from './oracle/oracle.js';
+export { dmaAccessObserver, outcomeOf, type DmaObservation, type DmaObserver, type DmaPath } from './oracle/observation.js';
+export { type PciDriver, DriverCore } from './drivers/driver-core.js';
+export { EduDriver } from './drivers/edu.js';
+export { AcpiParsers, type AcpiParserKey } from './fw/acpi/registry.js';
+export type { AcpiTable } from './fw/acpi/sdt.js';
+export { parseFdt, FdtTree, FdtNode } from './fw/fdt/fdt.js';
+export * from './fw/fdt/props.js';
+export type { BootReport, DeviceReport, GroupReport, NotifierReport } from './report/report.js';
+export { reportFailed } from './report/report.js';
+export { formatReport } from './report/format.js';
+export type { Workload, WorkloadResult, WorkloadContext, ParamSpec, ParamValue } from './workload/workload.js';
+export { parseWorkloadSpec } from './workload/workload.js';
+export type { Result } from './util/result.js';
+export { PciBus, PciFunction, type PciBar, type PciCap, type PciExtCap, type VirtioPciCap } from './pci/device.js';
+export { enumeratePci, pciEnableDevice, type PciTopology, type EnumerateOptions } from './pci/enumerate.js';
+export { assignResources, type HostWindow, type HostWindows } from './pci/resources.js';
+export { cf8Access, ecamAccess, rtasAccess, type PciConfigAccess, type RtasPciTokens } from './pci/config-access.js';
+export { dmaAliases, forEachDmaAlias } from './pci/dma-alias.js';
+export { pciAcsEnabled, pciAcsPathEnabled, pciEnableAcs, REQ_ACS_FLAGS } from './pci/acs.js';
+export { pciAtsSupported, pciAtsEnabled, pciEnableAts, pciDisableAts, pciMaxPasids, pciEnablePasid, pciPasidEnabled } from './pci/ats.js';
+export { pciEnableMsi, pciDisableMsi, pciMsixInfo, type MsixInfo } from './pci/msi.js';
+export * as pciRegs from './pci/regs.js';
+export { FwCfgClient, type FwCfgFile } from './fw/fw-cfg.js';
+export { fwCfgIo, fwCfgMmio, type FwCfgRegs } from './fw/fw-cfg-regs.js';
+export { runTableLoader, type LoaderEnv, type LoaderResult } from './fw/table-loader.js';
+export { walkAcpi, type AcpiWalk } from './fw/acpi/walk.js';
+export { parseMcfg, type McfgAllocation } from './fw/acpi/mcfg.js';
+export { parseMadt, type Madt, type MadtEntry } from './fw/acpi/madt.js';
+export { ByteView } from './util/bytes.js';
