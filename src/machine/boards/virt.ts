@@ -5,7 +5,7 @@ import { PCIHostConfig } from '../../pci/host.js';
 import { PCI_CLASS_BRIDGE_HOST, PCI_DEVFN, PCI_VENDOR_ID_REDHAT } from '../../pci/regs.js';
 import type { Machine } from '../machine.js';
 import type { Props } from '../properties.js';
-import { InterruptLines, type Board, type BoardDescription, type BoardType, type Range } from './board.js';
+import { InterruptLines, type Board, type BoardOwnDescription, type BoardType, type Range } from './board.js';
 import { mainRam } from './ram.js';
 
 const MIB = 1024 * 1024;
@@ -91,7 +91,7 @@ export class VirtBoard implements Board {
 
   reset(): void {}
 
-  describe(): Omit<BoardDescription, 'devices' | 'board' | 'machineType' | 'bigEndian'> {
+  describe(): BoardOwnDescription {
     return {
       ram: this.ram,
       pciHosts: [{
@@ -119,7 +119,8 @@ export const virtType: BoardType = {
     { name: 'highmem', type: { kind: 'bool' }, default: true, desc: 'Set on/off to enable/disable using physical address space above 32 bits' },
     { name: 'highmem-ecam', type: { kind: 'bool' }, default: true, desc: 'Set on/off to enable/disable high ECAM' },
     { name: 'gic-version', type: { kind: 'enum', values: ['2', '3', 'host', 'max'] }, default: '2', desc: 'viommu models GICv2m MSIs only' },
-    { name: 'dumpdtb', type: { kind: 'string' }, desc: 'Dump current dtb to a file and quit (handled by the firmware room)' },
+    { name: 'acpi', type: { kind: 'enum', values: ['on', 'off', 'auto'] }, default: 'auto', desc: 'Enable ACPI' },
+    { name: 'dumpdtb', type: { kind: 'string' }, desc: 'Dump current dtb to a file and quit' },
   ],
   defaultRamSize: 128 * MIB,
   bigEndian: false,
