@@ -50,6 +50,8 @@ export class VirtBoard implements Board {
   readonly ram: Range[];
   readonly host: PCIHostConfig;
   private readonly ecam: Range;
+  /** highmem=off: no high ECAM and no 512 GiB window (mapped nowhere, described nowhere). */
+  private readonly highmem: boolean;
 
   constructor(m: Machine, props: Props) {
     const mem = m.mem;
@@ -64,13 +66,14 @@ export class VirtBoard implements Board {
     ioWindow.addSubregion(pcieIo, 0);
     this.rootBus = new PCIBus('pcie.0', m.pciContext, true, pcieMmio, pcieIo);
     this.host = new PCIHostConfig(this.rootBus);
-    const high = props.bool('highmem') && props.bool('highmem-ecam');
+    this.highmem = props.bool('highmem');
+    const high = this.highmem && props.bool('highmem-ecam');
     this.ecam = high ? { name: 'pcie-ecam', ...VIRT_HIGH_PCIE_ECAM } : { name: 'pcie-ecam', ...VIRT_PCIE_ECAM };
     const mmcfg = mem.mmio('pcie-mmcfg-mmio', this.ecam.size, this.host.mmcfgOps());
     const sys = m.systemMemory;
     sys.addSubregion(mem.alias('pcie-ecam', mmcfg, 0, this.ecam.size), this.ecam.base);
     sys.addSubregion(mem.alias('pcie-mmio', mmioWindow, VIRT_PCIE_MMIO.base, VIRT_PCIE_MMIO.size), VIRT_PCIE_MMIO.base);
-    if (props.bool('highmem')) {
+    if (this.highmem) {
       sys.addSubregion(mem.alias('pcie-mmio-high', mmioWindow, VIRT_HIGH_PCIE_MMIO.base, VIRT_HIGH_PCIE_MMIO.size), VIRT_HIGH_PCIE_MMIO.base);
     }
     sys.addSubregion(ioWindow, VIRT_PCIE_PIO.base);
@@ -99,7 +102,7 @@ export class VirtBoard implements Board {
         ecam: { ...this.ecam, enabled: true },
         windows: [
           { name: 'pcie-mmio', kind: 'mmio32', ...VIRT_PCIE_MMIO, pciBase: VIRT_PCIE_MMIO.base },
-          { name: 'pcie-mmio-high', kind: 'mmio64', ...VIRT_HIGH_PCIE_MMIO, pciBase: VIRT_HIGH_PCIE_MMIO.base },
+          ...(this.highmem ? [{ name: 'pcie-mmio-high', kind: 'mmio64' as const, ...VIRT_HIGH_PCIE_MMIO, pciBase: VIRT_HIGH_PCIE_MMIO.base }] : []),
           { name: 'pcie-pio', kind: 'io', ...VIRT_PCIE_PIO, pciBase: 0 },
         ],
         intx: [PCIE_IRQ, PCIE_IRQ + 1, PCIE_IRQ + 2, PCIE_IRQ + 3],
