@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { runViommu } from '../../src/cli/main.js';
 import { runSystem } from '../../src/cli/system-main.js';
 import { repoPath } from '../helpers/paths.js';
 import { compareWithQemu } from '../machine/firmware/helpers/dtb-compare.js';
@@ -41,4 +42,14 @@ t.test('q35 accepts dumpdtb (a generic machine property in QEMU 7.2) and, having
   t.equal(r.code, 0);
   t.notOk(existsSync(file), 'nothing written');
   t.match(r.err, /note: -machine dumpdtb=.*: q35 has no device tree; ignored, as QEMU does/);
+});
+
+t.test('viommu boot -- -M virt,dumpdtb=FILE dumps too, instead of printing info pci', async (t) => {
+  const file = join(dir, 'boot.dtb');
+  let out = '';
+  let err = '';
+  const code = await runViommu(['boot', '--', '-M', `virt,dumpdtb=${file}`],
+    { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
+  t.same([code, out, err], [0, '', `viommu: info: dtb dumped to ${file}. Exiting.\n`]);
+  compareWithQemu(t, readDtb(readFileSync(file)).root, qemuDtb('virt-qemu.dtb').root);
 });

@@ -28,6 +28,8 @@ export interface PCIHostDescription {
   /** sPAPR: BUID and PHB index. */
   readonly buid?: bigint;
   readonly index?: number;
+  /** sPAPR: the default DMA window (ibm,dma-window) once the TCE room models it; QEMU's default when absent. */
+  readonly dmaWindow?: { readonly liobn: number; readonly busAddr: number; readonly size: number };
 }
 
 /** Where firmware hand-off pieces attach (the firmware room fills them). */

@@ -37,14 +37,14 @@ function pciFunction(d: BoardDeviceDescription, segment: number): PciFunction {
   };
 }
 
-/** The sPAPR facts of a PHB: QEMU's defaults for its index (the sPAPR TCE issue reports changed windows). */
+/** The sPAPR facts of a PHB: QEMU's defaults for its index, with the DMA window the board reports (the TCE room). */
 function spaprHost(h: PCIHostDescription, segment: number): PciHostBridge {
   const index = h.index ?? 0;
   const preset = spaprPhb(index);
   if (h.buid !== undefined && h.buid !== preset.spapr!.buid) {
     throw new ConfigError('pseries', `PHB ${index} has BUID 0x${h.buid.toString(16)}, expected 0x${preset.spapr!.buid.toString(16)}`);
   }
-  return { ...hostBridge(h, segment), spapr: preset.spapr! };
+  return { ...hostBridge(h, segment), spapr: { ...preset.spapr!, ...(h.dmaWindow ? { dmaWindow: h.dmaWindow } : {}) } };
 }
 
 /**
