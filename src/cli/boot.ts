@@ -3,6 +3,7 @@ import { infoMtree } from '../memory/mtree.js';
 import { loadMachineConfig } from '../machine/load-config.js';
 import { Machine } from '../machine/machine.js';
 import { infoPci } from '../machine/monitor/info-pci.js';
+import { handleDumpDtb } from './dumpdtb.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
 
@@ -26,6 +27,8 @@ export async function runBoot(args: string[], io: CliIo): Promise<number> {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
+  const dumped = handleDumpDtb(machine, (msg) => io.stderr.write(`viommu: ${msg}\n`));
+  if (dumped !== undefined) return dumped;
   io.stdout.write(`machine ${machine.boardName} (${machine.describe().machineType}), ${machine.ramSize / (1024 * 1024)} MiB RAM\n\n`);
   io.stdout.write('(qemu) info pci\n');
   io.stdout.write(infoPci([machine.rootBus]));

@@ -1,4 +1,5 @@
 import { runBoot } from './boot.js';
+import { runFirmware } from './firmware.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
 
@@ -11,6 +12,10 @@ const COMMANDS: Record<string, Command> = {
   boot: {
     summary: 'build a machine (config file or -- QEMU options) and print info pci and info mtree',
     run: runBoot,
+  },
+  firmware: {
+    summary: 'build a machine and write its ACPI tables (SIG.dat) and device tree (machine.dtb) to --out DIR',
+    run: runFirmware,
   },
 };
 

@@ -5,6 +5,7 @@ import { defaultDeviceRegistry } from '../machine/devices/index.js';
 import type { MachineConfig } from '../machine/config.js';
 import { Machine } from '../machine/machine.js';
 import { startQtestServer } from '../machine/qtest/server.js';
+import { handleDumpDtb } from './dumpdtb.js';
 import type { CliIo } from './io.js';
 
 const NAME = 'viommu-system';
@@ -104,6 +105,8 @@ export async function runSystem(argv: string[], io: CliIo, hooks: SystemHooks = 
     }
     throw e;
   }
+  const dumped = handleDumpDtb(machine, err);
+  if (dumped !== undefined) return dumped;
   machine.console = (text) => io.stdout.write(text);
   const waits: Promise<void>[] = [];
   const closers: (() => void)[] = [];

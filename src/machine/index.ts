@@ -22,3 +22,4 @@ export * from './qtest/server.js';
 export * from './monitor/info-pci.js';
 export * from './chardev.js';
 export * from './monitor/hmp.js';
+export * from './describe-devices.js';

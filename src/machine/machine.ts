@@ -11,6 +11,8 @@ import type { Board, BoardDescription, BoardType } from './boards/board.js';
 import { BOARD_TYPES, findBoardType } from './boards/index.js';
 import type { MachineConfig } from './config.js';
 import { addDevice, type AnyDevice } from './device-add.js';
+import { deviceIommus, describePciDevice } from './describe-devices.js';
+import { FirmwareHandOff } from './firmware/hand-off.js';
 import { MachineGuestPort } from './guest-port.js';
 import type { GuestPort } from '../guest/port.js';
 import type { DeviceSpec } from './config.js';
@@ -59,10 +61,11 @@ export class Machine {
   /** Where device models' printf() output goes (QEMU's stdout); viommu-system points it at stdout. */
   console: (text: string) => void = () => undefined;
   /**
-   * Firmware hand-off the firmware room attaches: the flattened device tree
-   * (virt, pseries) and the fw_cfg device (at board.describe().firmware).
+   * Firmware hand-off: the fw_cfg device with the ACPI files (q35, virt) and
+   * the flattened device tree (virt, pseries), attached once the
+   * cold-plugged devices are in (QEMU's machine-done).
    */
-  readonly firmware: { fdt?: Uint8Array; fwCfg?: unknown } = {};
+  readonly firmware = new FirmwareHandOff();
   /** QMP run state: prelaunch with -S until cont, paused after stop (no CPU: nothing else changes). */
   runState: 'prelaunch' | 'running' | 'paused' | 'shutdown';
   /** QOM paths of added devices: /machine/peripheral/ID or /machine/peripheral-anon/device[N]. */
@@ -100,6 +103,7 @@ export class Machine {
   static create(config: MachineConfig, registry: DeviceRegistry = defaultDeviceRegistry()): Machine {
     const m = new Machine(config, registry);
     for (const spec of config.devices) m.addDevice(spec);
+    m.firmware.attach(m);
     m.reset();
     return m;
   }
@@ -224,19 +228,24 @@ export class Machine {
       this.board.afterDeviceReset?.();
       for (const d of this.systemDevices) d.reset();
     });
+    this.firmware.reset();
   }
 
-  /** Plain data for firmware builders: memory ranges, PCI hosts, interrupts, devices with BDFs. */
+  /**
+   * Plain data for firmware builders (firmware/from-board.ts): memory
+   * ranges, PCI hosts, interrupts, devices with the BDFs and bus numbers
+   * programmed now, and the vIOMMUs the board and devices report.
+   */
   describe(): BoardDescription {
     const base = this.board.describe();
+    const pci = this.pciDevices();
     return {
       ...base,
       board: this.board.name,
       machineType: this.boardType.qomType.replace(/-machine$/, ''),
       bigEndian: this.bigEndian,
-      devices: this.pciDevices().map((d) => ({
-        ...(d.id !== undefined ? { id: d.id } : {}), driver: d.typeName, bus: d.bus.name, bdf: d.bdfString, devfn: d.devfn,
-      })),
+      devices: pci.map(describePciDevice),
+      iommus: [...(base.iommus ?? []), ...deviceIommus(this.systemDevices, pci)],
     };
   }
 }

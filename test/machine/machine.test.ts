@@ -31,7 +31,11 @@ t.test('describe() gives firmware builders plain data', async (t) => {
   t.same(q.pciHosts[0]!.ecam, { name: 'pcie-mmcfg-mmio', base: 0xb0000000, size: 256 * 2 ** 20, enabled: false });
   t.same(q.firmware.fwCfg, { kind: 'io', base: 0x510 });
   t.ok(q.reserved.some((r) => r.base === 0xfed90000), 'intel-iommu address left free');
-  t.same(q.devices.find((d) => d.id === 'e0'), { id: 'e0', driver: 'edu', bus: 'pcie.0', bdf: '00:01.0', devfn: 8 });
+  t.same(q.devices.find((d) => d.id === 'e0'), {
+    id: 'e0', driver: 'edu', bus: 'pcie.0', rootBus: 'pcie.0', bdf: '00:01.0', busNumber: 0, devfn: 8,
+    vendorId: 0x1234, deviceId: 0x11e8, classCode: 0x00ff00,
+  });
+  t.same(q.iommus, [], 'no vIOMMU');
   const v = build('-M', 'virt').describe();
   t.same([v.pciHosts[0]!.ecam!.base, v.ram[0]!.base, v.firmware.fwCfg?.base], [0x4010000000, 0x40000000, 0x09020000]);
   t.same(build('-M', 'virt,highmem-ecam=off').describe().pciHosts[0]!.ecam!.base, 0x3f000000);

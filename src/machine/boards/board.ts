@@ -2,6 +2,7 @@ import { IrqLine } from '../../base/irq.js';
 import type { PCIBus } from '../../pci/bus.js';
 import type { PropDef, Props } from '../properties.js';
 import type { Machine } from '../machine.js';
+import type { FirmwareIommu } from '../firmware/description.js';
 
 /** A guest-physical range. */
 export interface Range {
@@ -27,6 +28,8 @@ export interface PCIHostDescription {
   /** sPAPR: BUID and PHB index. */
   readonly buid?: bigint;
   readonly index?: number;
+  /** sPAPR: the default DMA window (ibm,dma-window) once the TCE room models it; QEMU's default when absent. */
+  readonly dmaWindow?: { readonly liobn: number; readonly busAddr: number; readonly size: number };
 }
 
 /** Where firmware hand-off pieces attach (the firmware room fills them). */
@@ -35,6 +38,28 @@ export interface FirmwareSlots {
   readonly fwCfg?: { readonly kind: 'io' | 'mmio'; readonly base: number };
   /** Where the board loads a flattened device tree, if it uses one. */
   readonly dtbAddress?: number;
+  /** q35: the ICH9 PM I/O base the firmware programmed (PMBASE & 0xff80; 0 before it did). */
+  readonly acpiPmBase?: number;
+}
+
+/** A PCI function as the firmware finds it (Machine.describe()). */
+export interface BoardDeviceDescription {
+  readonly id?: string;
+  /** QEMU driver name ("edu", "pcie-root-port"; board functions by their QOM type, e.g. "ICH9-LPC"). */
+  readonly driver: string;
+  /** Its bus's QEMU name, and the root bus above it (which host bridge). */
+  readonly bus: string;
+  readonly rootBus: string;
+  /** "bb:dd.f" and the bus number as the firmware programmed them now. */
+  readonly bdf: string;
+  readonly busNumber: number;
+  readonly devfn: number;
+  /** Identity from its config space: vendor, device, 24-bit class code. */
+  readonly vendorId: number;
+  readonly deviceId: number;
+  readonly classCode: number;
+  /** Bridges: the secondary and subordinate bus numbers programmed now. */
+  readonly bridge?: { readonly secondary: number; readonly subordinate: number };
 }
 
 /** Plain data a firmware builder needs (board.describe()). */
@@ -49,8 +74,18 @@ export interface BoardDescription {
   /** Address ranges left free for devices added by later rooms (intel-iommu, smmuv3). */
   readonly reserved: readonly Range[];
   readonly firmware: FirmwareSlots;
-  readonly devices: readonly { readonly id?: string; readonly driver: string; readonly bus: string; readonly bdf: string; readonly devfn: number }[];
+  readonly devices: readonly BoardDeviceDescription[];
+  /**
+   * vIOMMUs the firmware tables describe (DMAR, IORT, VIOT, DT nodes): from
+   * the board (virt iommu=smmuv3) and from devices that report one
+   * (FirmwareIommuSource).
+   */
+  readonly iommus: readonly FirmwareIommu[];
 }
+
+/** What a board describes itself; the Machine adds identity, devices and device-reported vIOMMUs. */
+export type BoardOwnDescription = Omit<BoardDescription, 'devices' | 'board' | 'machineType' | 'bigEndian' | 'iommus'>
+  & { readonly iommus?: readonly FirmwareIommu[] };
 
 /**
  * An interrupt controller's input lines (q35 I/O APIC GSIs, virt GIC SPIs,
@@ -91,7 +126,7 @@ export interface Board {
   reset(): void;
   /** Runs after every device was reset (QEMU's board-level work in machine reset, e.g. sPAPR's bus numbering). */
   afterDeviceReset?(): void;
-  describe(): Omit<BoardDescription, 'devices' | 'board' | 'machineType' | 'bigEndian'>;
+  describe(): BoardOwnDescription;
 }
 
 /** A machine type: names, QOM type (for property errors), properties, defaults. */

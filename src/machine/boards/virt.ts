@@ -5,7 +5,7 @@ import { PCIHostConfig } from '../../pci/host.js';
 import { PCI_CLASS_BRIDGE_HOST, PCI_DEVFN, PCI_VENDOR_ID_REDHAT } from '../../pci/regs.js';
 import type { Machine } from '../machine.js';
 import type { Props } from '../properties.js';
-import { InterruptLines, type Board, type BoardDescription, type BoardType, type Range } from './board.js';
+import { InterruptLines, type Board, type BoardOwnDescription, type BoardType, type Range } from './board.js';
 import { mainRam } from './ram.js';
 
 const MIB = 1024 * 1024;
@@ -50,6 +50,8 @@ export class VirtBoard implements Board {
   readonly ram: Range[];
   readonly host: PCIHostConfig;
   private readonly ecam: Range;
+  /** highmem=off: no high ECAM and no 512 GiB window (mapped nowhere, described nowhere). */
+  private readonly highmem: boolean;
 
   constructor(m: Machine, props: Props) {
     const mem = m.mem;
@@ -64,13 +66,14 @@ export class VirtBoard implements Board {
     ioWindow.addSubregion(pcieIo, 0);
     this.rootBus = new PCIBus('pcie.0', m.pciContext, true, pcieMmio, pcieIo);
     this.host = new PCIHostConfig(this.rootBus);
-    const high = props.bool('highmem') && props.bool('highmem-ecam');
+    this.highmem = props.bool('highmem');
+    const high = this.highmem && props.bool('highmem-ecam');
     this.ecam = high ? { name: 'pcie-ecam', ...VIRT_HIGH_PCIE_ECAM } : { name: 'pcie-ecam', ...VIRT_PCIE_ECAM };
     const mmcfg = mem.mmio('pcie-mmcfg-mmio', this.ecam.size, this.host.mmcfgOps());
     const sys = m.systemMemory;
     sys.addSubregion(mem.alias('pcie-ecam', mmcfg, 0, this.ecam.size), this.ecam.base);
     sys.addSubregion(mem.alias('pcie-mmio', mmioWindow, VIRT_PCIE_MMIO.base, VIRT_PCIE_MMIO.size), VIRT_PCIE_MMIO.base);
-    if (props.bool('highmem')) {
+    if (this.highmem) {
       sys.addSubregion(mem.alias('pcie-mmio-high', mmioWindow, VIRT_HIGH_PCIE_MMIO.base, VIRT_HIGH_PCIE_MMIO.size), VIRT_HIGH_PCIE_MMIO.base);
     }
     sys.addSubregion(ioWindow, VIRT_PCIE_PIO.base);
@@ -91,7 +94,7 @@ export class VirtBoard implements Board {
 
   reset(): void {}
 
-  describe(): Omit<BoardDescription, 'devices' | 'board' | 'machineType' | 'bigEndian'> {
+  describe(): BoardOwnDescription {
     return {
       ram: this.ram,
       pciHosts: [{
@@ -99,7 +102,7 @@ export class VirtBoard implements Board {
         ecam: { ...this.ecam, enabled: true },
         windows: [
           { name: 'pcie-mmio', kind: 'mmio32', ...VIRT_PCIE_MMIO, pciBase: VIRT_PCIE_MMIO.base },
-          { name: 'pcie-mmio-high', kind: 'mmio64', ...VIRT_HIGH_PCIE_MMIO, pciBase: VIRT_HIGH_PCIE_MMIO.base },
+          ...(this.highmem ? [{ name: 'pcie-mmio-high', kind: 'mmio64' as const, ...VIRT_HIGH_PCIE_MMIO, pciBase: VIRT_HIGH_PCIE_MMIO.base }] : []),
           { name: 'pcie-pio', kind: 'io', ...VIRT_PCIE_PIO, pciBase: 0 },
         ],
         intx: [PCIE_IRQ, PCIE_IRQ + 1, PCIE_IRQ + 2, PCIE_IRQ + 3],
@@ -119,7 +122,8 @@ export const virtType: BoardType = {
     { name: 'highmem', type: { kind: 'bool' }, default: true, desc: 'Set on/off to enable/disable using physical address space above 32 bits' },
     { name: 'highmem-ecam', type: { kind: 'bool' }, default: true, desc: 'Set on/off to enable/disable high ECAM' },
     { name: 'gic-version', type: { kind: 'enum', values: ['2', '3', 'host', 'max'] }, default: '2', desc: 'viommu models GICv2m MSIs only' },
-    { name: 'dumpdtb', type: { kind: 'string' }, desc: 'Dump current dtb to a file and quit (handled by the firmware room)' },
+    { name: 'acpi', type: { kind: 'enum', values: ['on', 'off', 'auto'] }, default: 'auto', desc: 'Enable ACPI' },
+    { name: 'dumpdtb', type: { kind: 'string' }, desc: 'Dump current dtb to a file and quit' },
   ],
   defaultRamSize: 128 * MIB,
   bigEndian: false,

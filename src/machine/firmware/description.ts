@@ -108,6 +108,36 @@ export interface SpaprFacts {
   readonly rtasTokens: readonly (readonly [string, number])[];
 }
 
+/**
+ * A vIOMMU as the firmware tables describe it: DMAR (intel-iommu), IORT and
+ * the DT smmuv3 node (smmuv3), VIOT and the DT virtio,pci-iommu node
+ * (virtio-iommu-pci). Plain data; the device model reports it
+ * (FirmwareIommuSource) or the board does (virt iommu=smmuv3).
+ */
+export interface FirmwareIommu {
+  /** QEMU's name: the -device driver ("intel-iommu", "virtio-iommu-pci") or the virt iommu= value ("smmuv3"). */
+  readonly model: string;
+  readonly id?: string;
+  /** Its register block, for platform vIOMMUs (intel-iommu 0xfed90000, smmuv3 0x09050000). */
+  readonly mmio?: MemRange;
+  /** A PCI vIOMMU's own segment and BDF (virtio-iommu-pci). */
+  readonly segment?: number;
+  readonly bdf?: number;
+  /** Wired interrupts it signals, as the board numbers them (smmuv3: SPIs eventq, priq, cmdq-sync, gerror). */
+  readonly irqs?: readonly number[];
+  /** Model options the tables depend on, by QEMU property name (aw-bits, intremap, device-iotlb, ...). */
+  readonly options: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** A device (system or PCI) that is a vIOMMU reports itself to the firmware builders through this method. */
+export interface FirmwareIommuSource {
+  firmwareIommu(): FirmwareIommu;
+}
+
+export function isFirmwareIommuSource(x: object): x is FirmwareIommuSource {
+  return typeof (x as Partial<FirmwareIommuSource>).firmwareIommu === 'function';
+}
+
 /** The firmware-visible description of a machine. */
 export interface FirmwareDescription {
   readonly machine: 'q35' | 'virt' | 'pseries';
@@ -115,6 +145,8 @@ export interface FirmwareDescription {
   readonly cpus: number;
   readonly pciHosts: readonly PciHostBridge[];
   readonly devices: readonly PciFunction[];
+  /** vIOMMUs to describe (none on a machine without one). */
+  readonly iommus?: readonly FirmwareIommu[];
   readonly fwCfg?: { readonly kind: 'io'; readonly base: number } | { readonly kind: 'mmio'; readonly base: number; readonly size: number };
   readonly oem: { readonly id: string; readonly tableId: string };
   readonly x86?: X86Facts;

@@ -28,3 +28,7 @@ export * from './fdt/pseries-fdt.js';
 export * from './fdt/fdt-boards.js';
 export * from './machine-firmware.js';
 export * from './inspect.js';
+export * from './fw-cfg/fw-cfg-board-items.js';
+export * from './from-board.js';
+export * from './hand-off.js';
+export * from './platform-setup.js';

@@ -1,6 +1,6 @@
 import type { FirmwareDescription } from './description.js';
 import { buildMachineAcpi } from './acpi/acpi-boards.js';
-import type { AcpiBuildResult } from './acpi/acpi-build.js';
+import type { AcpiBlobs } from './acpi/acpi-build.js';
 import type { AcpiTableGenerator } from './acpi/acpi-table.js';
 import { buildMachineFdt } from './fdt/fdt-boards.js';
 import type { FdtContributor } from './fdt/fdt-build.js';
@@ -13,7 +13,7 @@ export interface FirmwareExtensions {
 
 /** What a machine hands its firmware: q35 ACPI; virt ACPI and a DTB; pseries a DTB. */
 export interface MachineFirmware {
-  readonly acpi?: AcpiBuildResult;
+  readonly acpi?: AcpiBlobs;
   readonly dtb?: Uint8Array;
 }
 

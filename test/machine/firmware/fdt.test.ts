@@ -1,11 +1,12 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { pseriesDescription, virtDescription } from '../../../src/machine/firmware/presets.js';
 import { buildMachineFdt } from '../../../src/machine/firmware/fdt/fdt-boards.js';
 import { Fdt } from '../../../src/machine/firmware/fdt/fdt.js';
 import type { FdtContributor } from '../../../src/machine/firmware/fdt/fdt-build.js';
 import { repoPath } from '../../helpers/paths.js';
-import { allNodes, findNode, readDtb, strs, u32s, type DtbNode } from './helpers/dtb-reader.js';
+import { findNode, readDtb, strs, u32s } from './helpers/dtb-reader.js';
+import { compareWithQemu } from './helpers/dtb-compare.js';
 
 const DATA = 'test/machine/firmware/data';
 
@@ -34,22 +35,6 @@ t.test('DTB encoding: header v17/16, reservations, strings de-duplicated, nodes 
   t.same(names.filter((n) => n === '#address-cells').length, 1, 'one copy of a repeated name');
   t.same(names.filter((n) => n === 'compatible').length, 1);
 });
-
-/** Every property we emit exists on QEMU's node at the same path with the same bytes, in QEMU's order. */
-function compareWithQemu(t: Test, ours: DtbNode, qemuRoot: DtbNode, skip: Set<string>): void {
-  for (const n of allNodes(ours)) {
-    const q = findNode(qemuRoot, n.path);
-    if (!t.ok(q, `QEMU has ${n.path}`) || !q) continue;
-    const qOrder = [...q.props.keys()].filter((k) => n.props.has(k));
-    t.same([...n.props.keys()], qOrder, `${n.path}: our properties are QEMU's, in its order`);
-    for (const [k, v] of n.props) {
-      if (skip.has(`${n.path}:${k}`)) continue;
-      t.equal(v.toString('hex'), q.props.get(k)?.toString('hex'), `${n.path}:${k}`);
-    }
-    const qKids = q.children.map((c) => c.name).filter((x) => n.children.some((c) => c.name === x));
-    t.same(n.children.map((c) => c.name), qKids, `${n.path}: children in QEMU's order`);
-  }
-}
 
 t.test('virt: our tree is a reduction of QEMU 7.2 dumpdtb, property for property', async (t) => {
   const ours = readDtb(buildMachineFdt(virtDescription({ ramSize: 128 << 20 })).toDtb());

@@ -7,7 +7,7 @@ import {
   PCI_HEADER_TYPE, PCI_HEADER_TYPE_BRIDGE, PCI_PRIMARY_BUS, PCI_SECONDARY_BUS, PCI_SUBORDINATE_BUS,
 } from '../../../pci/regs.js';
 import type { Machine } from '../../machine.js';
-import { InterruptLines, type Board, type BoardDescription, type BoardType, type Range } from '../board.js';
+import { InterruptLines, type Board, type BoardOwnDescription, type BoardType, type Range } from '../board.js';
 import { mainRam } from '../ram.js';
 import { HcallTable } from './hcall.js';
 import {
@@ -146,7 +146,7 @@ export class PseriesBoard implements Board {
     walk(this.rootBus);
   }
 
-  describe(): Omit<BoardDescription, 'devices' | 'board' | 'machineType' | 'bigEndian'> {
+  describe(): BoardOwnDescription {
     const rma = this.ram[0]!.size;
     return {
       ram: this.ram,
@@ -170,7 +170,7 @@ export const pseriesType: BoardType = {
   names: ['pseries', 'pseries-7.2'],
   qomType: 'pseries-7.2-machine',
   desc: 'pSeries Logical Partition (PAPR compliant) (alias of pseries-7.2)',
-  props: [{ name: 'dumpdtb', type: { kind: 'string' }, desc: 'Dump current dtb to a file and quit (handled by the firmware room)' }],
+  props: [{ name: 'dumpdtb', type: { kind: 'string' }, desc: 'Dump current dtb to a file and quit' }],
   defaultRamSize: 512 * MIB,
   bigEndian: true,
   pcieHotplug: 'native',

@@ -13,6 +13,8 @@ function inertRegion(dev: PCIDevice, name: string, size: number) {
 
 // ICH9 LPC registers (Intel I/O Controller Hub 9 datasheet section 13.1; QEMU hw/isa/lpc_ich9.c).
 const ICH9_LPC_PMBASE = 0x40;
+/** ICH9_LPC_PMBASE_BASE_ADDRESS_MASK: bits [15:7]. */
+const ICH9_LPC_PMBASE_BASE_ADDRESS_MASK = 0xff80;
 const ICH9_LPC_PIRQA_ROUT = 0x60;
 const ICH9_LPC_PIRQE_ROUT = 0x68;
 const ICH9_LPC_PIRQ_ROUT_DEFAULT = 0x80;
@@ -40,7 +42,20 @@ export class Ich9Lpc extends PCIDevice {
     }
   }
 
-  protected realizeDevice(): void {}
+  /**
+   * ich9_lpc_realize: PMBASE bits [15:7] are writable, then QEMU 7.2 sets
+   * the low byte's mask to ACPI_EN | SCI_IRQ_SEL (0x87, meant for ACPI_CTRL
+   * at 0x44), so bits [2:0] of PMBASE are writable too; reproduced, as a
+   * qtest probe of QEMU reads 0xff87 back after writing all-ones.
+   */
+  protected realizeDevice(): void {
+    this.cs.wmask.set([0x87, 0xff, 0x00, 0x00], ICH9_LPC_PMBASE);
+  }
+
+  /** The PM I/O base the firmware programmed (ich9_lpc_pmbase_sci_update); 0 before it did. */
+  get pmBase(): number {
+    return this.cs.get32(ICH9_LPC_PMBASE) & ICH9_LPC_PMBASE_BASE_ADDRESS_MASK;
+  }
 
   protected override deviceReset(): void {
     const cs = this.cs;

@@ -4,7 +4,7 @@ import { PCIHostConfig } from '../../../pci/host.js';
 import { PCI_DEVFN } from '../../../pci/regs.js';
 import type { Machine } from '../../machine.js';
 import type { Props } from '../../properties.js';
-import { InterruptLines, type Board, type BoardDescription, type BoardType, type Range } from '../board.js';
+import { InterruptLines, type Board, type BoardOwnDescription, type BoardType, type Range } from '../board.js';
 import { mainRam } from '../ram.js';
 import { Ich9Ahci, Ich9Lpc, Ich9Smbus } from './ich9.js';
 import { Mch, type Pciexbar } from './mch.js';
@@ -96,7 +96,7 @@ export class Q35Board implements Board {
 
   reset(): void {}
 
-  describe(): Omit<BoardDescription, 'devices' | 'board' | 'machineType' | 'bigEndian'> {
+  describe(): BoardOwnDescription {
     const last = this.ram[this.ram.length - 1]!;
     const hole64 = Math.ceil(Math.max(4 * GIB, last.base + last.size) / GIB) * GIB;
     return {
@@ -113,7 +113,7 @@ export class Q35Board implements Board {
       }],
       interrupts: { controller: 'ioapic', lines: 24, msi: { name: 'apic-msi', base: APIC_MSI_BASE, size: 0x100000 } },
       reserved: [{ name: 'intel-iommu', base: INTEL_IOMMU_BASE, size: 0x1000 }, { name: 'fw_cfg', base: 0x510, size: 2 }],
-      firmware: { fwCfg: { kind: 'io', base: 0x510 } },
+      firmware: { fwCfg: { kind: 'io', base: 0x510 }, acpiPmBase: this.lpc.pmBase },
     };
   }
 }
@@ -125,7 +125,9 @@ export const q35Type: BoardType = {
   props: [
     { name: 'max-ram-below-4g', type: { kind: 'size' }, default: 0n, desc: 'Maximum ram below the 4G boundary (32bit boundary)' },
     { name: 'pit', type: { kind: 'enum', values: ['on', 'off', 'auto'] }, default: 'auto', desc: 'viommu models no i8254: any value behaves as off' },
-    { name: 'dumpdtb', type: { kind: 'string' }, desc: 'Dump current dtb to a file and quit (handled by the firmware room)' },
+    { name: 'acpi', type: { kind: 'enum', values: ['on', 'off', 'auto'] }, default: 'auto', desc: 'Enable ACPI' },
+    // A generic machine property in QEMU 7.2: q35 accepts it and, having no device tree, ignores it.
+    { name: 'dumpdtb', type: { kind: 'string' }, desc: 'Dump current dtb to a file and quit' },
   ],
   defaultRamSize: 128 * MIB,
   bigEndian: false,

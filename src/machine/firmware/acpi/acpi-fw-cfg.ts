@@ -25,6 +25,13 @@ export class AcpiFwCfgFiles {
     this.patched = false;
   }
 
+  /** What a firmware reading the files now gets (rebuilt first if not yet since reset), without changing the selection. */
+  current(): AcpiBlobs {
+    this.update();
+    const file = (name: string): Uint8Array => this.fw.file(name)!;
+    return { tables: file(ACPI_BUILD_TABLE_FILE), rsdp: file(ACPI_BUILD_RSDP_FILE), loader: file(ACPI_BUILD_LOADER_FILE) };
+  }
+
   private update(): void {
     if (this.patched) return;
     this.patched = true;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Records fw_cfg answers from Debian's QEMU 7.2 through the qtest protocol.
 
-Run from this folder: python3 record-qemu.py. Writes
+Run from this folder: python3 record-qemu.py [NAME...] (names in RECORDINGS). Writes
 - q35-fwcfg.qtest, virt-fwcfg.qtest: a header, then '> command' / '< answer'
   line pairs; the tests replay the commands against viommu's fw_cfg models
   (with the same file names and sizes as QEMU's directory) and compare;
@@ -178,13 +178,28 @@ def dtb(argv, out):
     # QEMU pads the blob to its buffer size; dtc re-packs it with the same node and property order.
     subprocess.run(['dtc', '-q', '-I', 'dtb', '-O', 'dtb', '-o', out, '/tmp/viommu-record.dtb'], check=True)
 
-q35()
-virt()
-# SeaBIOS programs PCIEXBAR (MMCONFIG at 0xb0000000, 256 buses) before it reads
-# the tables; without that QEMU's q35 has no MCFG.
-acpi_tables(['qemu-system-x86_64', '-M', 'q35', '-nodefaults', '-display', 'none', '-qtest', 'stdio'], 'io', 0,
-            ['outl 0xcf8 0x80000064', 'outl 0xcfc 0x0', 'outl 0xcf8 0x80000060', 'outl 0xcfc 0xb0000001'], 'q35-acpi')
-acpi_tables(['qemu-system-aarch64', '-M', 'virt', '-nodefaults', '-display', 'none', '-qtest', 'stdio'], 'mmio',
-            0x40000000, [], 'virt-acpi')
-dtb(['qemu-system-aarch64', '-M', 'virt', '-nodefaults', '-display', 'none'], 'virt-qemu.dtb')
-dtb(['qemu-system-ppc64', '-M', 'pseries', '-nodefaults', '-display', 'none'], 'pseries-qemu.dtb')
+RECORDINGS = {
+    'q35-fwcfg': q35,
+    'virt-fwcfg': virt,
+    # SeaBIOS programs PCIEXBAR (MMCONFIG at 0xb0000000, 256 buses) before it reads
+    # the tables; without that QEMU's q35 has no MCFG.
+    'q35-acpi': lambda: acpi_tables(['qemu-system-x86_64', '-M', 'q35', '-nodefaults', '-display', 'none', '-qtest', 'stdio'], 'io', 0,
+                                    ['outl 0xcf8 0x80000064', 'outl 0xcfc 0x0', 'outl 0xcf8 0x80000060', 'outl 0xcfc 0xb0000001'], 'q35-acpi'),
+    'virt-acpi': lambda: acpi_tables(['qemu-system-aarch64', '-M', 'virt', '-nodefaults', '-display', 'none', '-qtest', 'stdio'], 'mmio',
+                                     0x40000000, [], 'virt-acpi'),
+    'virt-dtb': lambda: dtb(['qemu-system-aarch64', '-M', 'virt', '-nodefaults', '-display', 'none'], 'virt-qemu.dtb'),
+    'pseries-dtb': lambda: dtb(['qemu-system-ppc64', '-M', 'pseries', '-nodefaults', '-display', 'none'], 'pseries-qemu.dtb'),
+    # The command lines the built-machine tests use (test/machine/firmware/built-machine.test.ts).
+    'virt-edu-dtb': lambda: dtb(['qemu-system-aarch64', '-M', 'virt', '-nodefaults', '-display', 'none', '-device', 'edu'], 'virt-edu-qemu.dtb'),
+    'virt-lowecam-dtb': lambda: dtb(['qemu-system-aarch64', '-M', 'virt,highmem=off', '-m', '1G', '-nodefaults', '-display', 'none',
+                                      '-device', 'edu'], 'virt-lowecam-qemu.dtb'),
+    'pseries-edu-dtb': lambda: dtb(['qemu-system-ppc64', '-M', 'pseries', '-nodefaults', '-display', 'none', '-device', 'edu'],
+                                   'pseries-edu-qemu.dtb'),
+}
+
+# python3 record-qemu.py [NAME...]: every recording, or the named ones (QEMU's
+# device trees carry random rng-seed / kaslr-seed values, so re-recording all
+# changes those bytes; the tests do not compare them).
+import sys
+for name in sys.argv[1:] or RECORDINGS:
+    RECORDINGS[name]()
