@@ -10,6 +10,8 @@ export interface FlagSpec {
   readonly default?: string | number | boolean;
   /** Allowed values for a string flag. */
   readonly choices?: readonly string[];
+  /** A string flag that may be given several times: its value is the list. */
+  readonly repeatable?: boolean;
 }
 
 export interface CommandSpec {
@@ -22,7 +24,7 @@ export interface CommandSpec {
   readonly notes?: string;
 }
 
-export type FlagValues = Record<string, string | number | boolean | undefined>;
+export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
 
 export interface ParsedArgs {
   flags: FlagValues;
@@ -82,7 +84,8 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
         const near = closest(text, f.choices);
         throw new UsageError(`--${name}: '${text}' is not one of ${f.choices.join(', ')}${near ? `; did you mean '${near}'?` : ''}`);
       }
-      flags[name] = text;
+      if (f.repeatable) flags[name] = [...((flags[name] as string[] | undefined) ?? []), text];
+      else flags[name] = text;
     }
   }
   return { flags, positional, rest, help };
@@ -101,7 +104,7 @@ export function commandHelp(spec: CommandSpec): string {
     const w = Math.max(...heads.map((h) => h.length));
     names.forEach((n, i) => {
       const f = spec.flags[n]!;
-      const dflt = f.default !== undefined && f.type !== 'bool' ? ` (default: ${String(f.default)})` : '';
+      const dflt = (f.default !== undefined && f.type !== 'bool' ? ` (default: ${String(f.default)})` : '') + (f.repeatable ? ' (repeatable)' : '');
       lines.push(`${heads[i]!.padEnd(w)}  ${f.help}${dflt}`);
     });
     lines.push(`${'  -h, --help'.padEnd(w)}  show this help`);

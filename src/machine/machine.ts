@@ -74,6 +74,7 @@ export class Machine {
   /** What `info iommu` prints: each vIOMMU registers itself here. */
   readonly iommuInfo: { readonly name: string; info(): string }[] = [];
   private readonly eventSinks: ((event: string, data?: Record<string, unknown>) => void)[] = [];
+  private readonly addedListeners: ((dev: AnyDevice) => void)[] = [];
 
   private constructor(readonly config: MachineConfig, readonly registry: DeviceRegistry) {
     this.log = new EventLog(this.clock);
@@ -170,7 +171,13 @@ export class Machine {
   addDevice(spec: DeviceSpec): AnyDevice {
     const dev = addDevice(this, spec);
     this.qomPaths.set(dev, dev.id !== undefined ? `/machine/peripheral/${dev.id}` : `/machine/peripheral-anon/device[${this.anonDevices++}]`);
+    for (const f of this.addedListeners) f(dev);
     return dev;
+  }
+
+  /** Called for every device added from now on (cold or hot). */
+  onDeviceAdded(f: (dev: AnyDevice) => void): void {
+    this.addedListeners.push(f);
   }
 
   /** A device that went away (unplug): dropped from the lists, DEVICE_DELETED sent (qdev finalize). */

@@ -1,6 +1,7 @@
 import { dmaBitMask, type GuestDevice } from '../device.js';
 import { dmaMappingError, type DmaDirection } from '../dma-ops.js';
 import { EIO, ENODEV, ENOMEM, ETIMEDOUT } from '../errno.js';
+import { cpuBigEndian, NativeMmio } from '../native-mmio.js';
 import type { GuestKernel } from '../kernel.js';
 import { pciEnableDevice } from '../pci/enumerate.js';
 import type { PciDriver } from './driver-core.js';
@@ -57,7 +58,12 @@ export class EduDriver implements PciDriver {
    * to its `dma_mask` property, 28 bits unless the machine sets it, and the
    * guest cannot discover it.
    */
-  constructor(private readonly k: GuestKernel, readonly dmaBits = EDU_DMA_BITS) {}
+  private readonly io: NativeMmio;
+
+  constructor(private readonly k: GuestKernel, readonly dmaBits = EDU_DMA_BITS) {
+    // edu's registers are DEVICE_NATIVE_ENDIAN: the CPU's byte order.
+    this.io = new NativeMmio(k.port, cpuBigEndian(k.port.board));
+  }
 
   probe(dev: GuestDevice): number {
     const pci = dev.pci;
@@ -65,13 +71,13 @@ export class EduDriver implements PciDriver {
     if (!pci || !bar0 || bar0.kind === 'io' || bar0.cpuAddress === 0) return -ENODEV;
     pciEnableDevice(pci);
     const mmio = bar0.cpuAddress;
-    const id = this.k.port.read(mmio + EDU_ID, 4);
-    if (!id.ok || (id.lo & 0xff) !== 0xed) {
-      this.k.log.err(`edu ${dev.name}`, `unexpected identification 0x${(id.lo >>> 0).toString(16)}`);
+    const id = this.io.read32(mmio + EDU_ID);
+    if (!id.ok || (id.value & 0xff) !== 0xed) {
+      this.k.log.err(`edu ${dev.name}`, `unexpected identification 0x${id.value.toString(16)}`);
       return -ENODEV;
     }
-    this.k.port.write(mmio + EDU_LIVENESS, 4, 0x12345678);
-    if ((this.k.port.read(mmio + EDU_LIVENESS, 4).lo >>> 0) !== (~0x12345678 >>> 0)) {
+    this.io.write32(mmio + EDU_LIVENESS, 0x12345678);
+    if (this.io.read32(mmio + EDU_LIVENESS).value !== (~0x12345678 >>> 0)) {
       this.k.log.err(`edu ${dev.name}`, 'liveness check failed');
       return -EIO;
     }
@@ -82,7 +88,7 @@ export class EduDriver implements PciDriver {
     }
     pci.setMaster();
     this.instances.set(dev, { dev, mmio, transfers: 0 });
-    this.k.log.info(`edu ${dev.name}`, `edu v${(id.lo >>> 24) & 0xff}.${(id.lo >>> 16) & 0xff} at 0x${mmio.toString(16)}`);
+    this.k.log.info(`edu ${dev.name}`, `edu v${(id.value >>> 24) & 0xff}.${(id.value >>> 16) & 0xff} at 0x${mmio.toString(16)}`);
     return 0;
   }
 
@@ -91,7 +97,7 @@ export class EduDriver implements PciDriver {
   }
 
   private write64(mmio: number, reg: number, v: number): void {
-    this.k.port.write(mmio + reg, 8, v % 0x1_0000_0000, Math.floor(v / 0x1_0000_0000));
+    this.io.write64(mmio + reg, v);
   }
 
   /**
@@ -111,7 +117,7 @@ export class EduDriver implements PciDriver {
     this.write64(mmio, EDU_DMA_DST, toRam ? dma : EDU_DMA_BUF + bufOffset);
     this.write64(mmio, EDU_DMA_COUNT, length);
     this.write64(mmio, EDU_DMA_CMD, EDU_DMA_RUN | (toRam ? EDU_DMA_DIR_TO_RAM : 0));
-    const done = this.k.clock.pollUntil(() => (this.k.port.read(mmio + EDU_DMA_CMD, 4).lo & EDU_DMA_RUN) === 0, EDU_DMA_DELAY_NS, 10 * EDU_DMA_DELAY_NS);
+    const done = this.k.clock.pollUntil(() => (this.io.read32(mmio + EDU_DMA_CMD).value & EDU_DMA_RUN) === 0, EDU_DMA_DELAY_NS, 10 * EDU_DMA_DELAY_NS);
     this.k.dma.unmapSingle(dev, dma, length, dir);
     if (!done) {
       this.k.log.err(`edu ${dev.name}`, 'DMA did not complete');

@@ -32,10 +32,10 @@ export interface BoardOptions {
   readonly iommuFunction?: boolean;
 }
 
-function attachEdus(m: FakeMachine, host: FakePciHost, n: number, hw: TestIommuHw | undefined, oracle: DmaOracle, pasid = false, mask = 2 ** 28 - 1): FakeEdu[] {
+function attachEdus(m: FakeMachine, host: FakePciHost, n: number, hw: TestIommuHw | undefined, oracle: DmaOracle, pasid = false, mask = 2 ** 28 - 1, bigEndian = false): FakeEdu[] {
   const edus: FakeEdu[] = [];
   for (let i = 0; i < n; i++) {
-    const e = new FakeEdu(m, mask, pasid);
+    const e = new FakeEdu(m, mask, pasid, bigEndian);
     host.add(host.root, 2 + i, 0, e.fn);
     e.bm = m.busMasterSpace(`edu${i}`, hw?.iommuRegion);
     e.observer = oracle;
@@ -101,6 +101,6 @@ export function fakePseries(): Board {
     return [-1];
   };
   const oracle = new DmaOracle(() => m.clock.now, m.log);
-  const edus = attachEdus(m, host, 1, undefined, oracle);
+  const edus = attachEdus(m, host, 1, undefined, oracle, false, 2 ** 28 - 1, true);
   return { m, host, edus, oracle, hw: undefined, fwcfg: undefined };
 }

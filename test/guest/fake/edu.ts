@@ -23,7 +23,7 @@ export class FakeEdu {
   bm!: AddressSpace;
   observer: DmaObserver | undefined;
 
-  constructor(m: FakeMachine, readonly dmaMask = 2 ** 28 - 1, pasid = false) {
+  constructor(m: FakeMachine, readonly dmaMask = 2 ** 28 - 1, pasid = false, bigEndian = false) {
     this.region = m.mem.mmio('edu-mmio', 1 << 20, {
       read: (off, size) => this.read(off, size),
       write: (off, size, v) => this.write(off, size, v, 0),
@@ -34,6 +34,8 @@ export class FakeEdu {
       write64: (off, lo, hi) => this.write(off, 8, lo, hi),
       valid: { min: 4, max: 8 },
       impl: { min: 4, max: 8 },
+      // QEMU's edu is DEVICE_NATIVE_ENDIAN: big-endian on ppc64 (pseries).
+      endianness: bigEndian ? 'big' : 'little',
     });
     this.fn = new FakeFn({ vendor: 0x1234, device: 0x11e8, classCode: 0x00ff00, bars: [{ index: 0, size: 1 << 20, kind: 'mem32', region: this.region }],
       caps: pasid ? [pcieCap(0), msiCap()] : [msiCap()], ...(pasid ? { extCaps: [pasidCap(8)] } : {}) });

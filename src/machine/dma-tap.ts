@@ -1,0 +1,41 @@
+import type { DmaObserver } from '../guest/oracle/observation.js';
+import { outcomeOf } from '../guest/oracle/observation.js';
+import { MEMTX_OK } from '../memory/attrs.js';
+import { PCIDevice } from '../pci/device.js';
+import { iommuRequesterId } from '../pci/iommu.js';
+import type { Machine } from './machine.js';
+
+/**
+ * Feeds every DMA of every emulated PCI function to an observer (the DMA
+ * oracle, traces): an AccessObserver on each function's bus-master address
+ * space, tagged with the requester ID the IOMMU sees at the time of the
+ * access (bus numbers change during enumeration). Writes to the platform's
+ * MSI doorbell are interrupts, not DMA, and are left out. Devices added
+ * later (hot-plug) are tapped as they arrive.
+ */
+export function installDmaTap(m: Machine, sink: DmaObserver): void {
+  const msi = m.describe().interrupts.msi;
+  const inDoorbell = (a: number): boolean => msi !== undefined && a >= msi.base && a < msi.base + msi.size;
+  const tap = (dev: PCIDevice): void => {
+    if (dev.isBridge) return;
+    const name = `${dev.typeName}${dev.id !== undefined ? ` (${dev.id})` : ''}`;
+    dev.busMaster.as.observer = (addr, len, isWrite, result, target, targetAddr) => {
+      const iova = Number(addr);
+      if (isWrite && inDoorbell(iova)) return;
+      sink.observe({
+        requesterId: iommuRequesterId(dev),
+        iova,
+        length: len,
+        write: isWrite,
+        outcome: outcomeOf(result),
+        ...(result === MEMTX_OK && target ? { gpa: targetAddr } : {}),
+        path: 'emulated',
+        device: `${dev.bdfString} ${name}`,
+      });
+    };
+  };
+  for (const d of m.pciDevices()) tap(d);
+  m.onDeviceAdded((d) => {
+    if (d instanceof PCIDevice) tap(d);
+  });
+}
