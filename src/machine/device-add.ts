@@ -52,7 +52,11 @@ export function addDevice(m: Machine, spec: DeviceSpec): AnyDevice {
     if (!bus) throw specError(spec, 'bus', `Bus '${String(busName)}' not found`);
     let pci: PCIDevice;
     try {
-      pci = type.create(props, { boardName: m.boardName, pcieHotplug: m.pcieHotplug });
+      const msi = m.board.describe().interrupts.msi;
+      pci = type.create(props, {
+        boardName: m.boardName, pcieHotplug: m.pcieHotplug, iommuInfo: m.iommuInfo, coldPlug: !m.created,
+        ...(msi ? { msiWindow: { base: msi.base, size: msi.size } } : {}),
+      });
     } catch (e) {
       if (e instanceof PropError || e instanceof PCIError) throw specError(spec, undefined, e.message);
       throw e;

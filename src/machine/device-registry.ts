@@ -7,6 +7,12 @@ export interface DeviceHost {
   readonly boardName: string;
   /** Who handles hot-plug below PCIe ports on this board (q35: ACPI by default, as QEMU 7.2). */
   readonly pcieHotplug: 'native' | 'acpi';
+  /** The platform's MSI doorbell (q35 0xfee00000, virt GICv2m): a vIOMMU reports it as an MSI reserved region. */
+  readonly msiWindow?: { readonly base: number; readonly size: number };
+  /** Where a vIOMMU registers itself for `info iommu` (Machine.iommuInfo). */
+  readonly iommuInfo?: { readonly name: string; info(): string }[];
+  /** False once the machine runs (a device_add is a hot-plug). */
+  readonly coldPlug?: boolean;
 }
 
 /** A device that sits on the system bus rather than PCI (vIOMMUs, later). */

@@ -73,6 +73,8 @@ export class Machine {
   private anonDevices = 0;
   /** What `info iommu` prints: each vIOMMU registers itself here. */
   readonly iommuInfo: { readonly name: string; info(): string }[] = [];
+  /** Set once the cold-plugged devices are in (later device_add calls are hot-plugs). */
+  created = false;
   private readonly eventSinks: ((event: string, data?: Record<string, unknown>) => void)[] = [];
   private readonly addedListeners: ((dev: AnyDevice) => void)[] = [];
 
@@ -105,6 +107,7 @@ export class Machine {
     const m = new Machine(config, registry);
     for (const spec of config.devices) m.addDevice(spec);
     m.firmware.attach(m);
+    m.created = true;
     m.reset();
     return m;
   }

@@ -1,0 +1,2 @@
+export * from './virtio-iommu-device.js';
+export * from './virtio-iommu-pci.js';
