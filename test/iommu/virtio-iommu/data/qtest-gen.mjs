@@ -173,7 +173,17 @@ function configReads(s) {
   const s = new Script('virtio-iommu-pci requests: config, ATTACH/DETACH/MAP/UNMAP/PROBE statuses (QEMU qtest sequence and the spec UNMAP examples), framing, reset',
     '-machine q35 -nodefaults -display none -device virtio-iommu-pci,addr=2', '-S');
   const dev = 2;
+  s.note('the whole configuration space: header, vendor capabilities (common, ISR, device, notify, PCI cfg window)');
+  for (let off = 0; off < 0x100; off += 4) s.cfgRead(dev, off, 4);
   pciUp(s, dev);
+  s.note('the PCI configuration access window (cfg_type 5 at 0x84): read device_feature through it');
+  s.cfgWrite(dev, 0x88, 4, 4 | (20 << 8));
+  s.cfgWrite(dev, 0x8c, 4, 0x4);
+  s.cfgWrite(dev, 0x90, 4, 4);
+  s.cfgRead(dev, 0x94, 4);
+  s.cfgWrite(dev, 0x8c, 4, 0x2020);
+  s.cfgWrite(dev, 0x90, 4, 1);
+  s.cfgRead(dev, 0x94, 1);
   s.note('device features offered, then the driver accepts the iommu features, INDIRECT_DESC and VERSION_1');
   virtioUp(s, 0x10000077, 0x1);
   configReads(s);
