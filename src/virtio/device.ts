@@ -143,8 +143,8 @@ export abstract class VirtioDevice implements VirtqOwner {
       }
     }
     const wasOk = (this.status & VIRTIO_CONFIG_S_DRIVER_OK) !== 0;
-    // NEEDS_RESET is the device's to set; the driver cannot clear it by writing the status.
-    this.status = (val & ~VIRTIO_CONFIG_S_NEEDS_RESET) | (this.status & VIRTIO_CONFIG_S_NEEDS_RESET);
+    // NEEDS_RESET is the device's to set; only writing 0 (a reset) clears it.
+    this.status = val === 0 ? 0 : (val & ~VIRTIO_CONFIG_S_NEEDS_RESET) | (this.status & VIRTIO_CONFIG_S_NEEDS_RESET);
     this.statusChanged(this.status);
     // Buffers made available before DRIVER_OK are consumed now (QEMU consumes them at the notification).
     if (!wasOk && this.status & VIRTIO_CONFIG_S_DRIVER_OK && !this.qemuCompat) for (const vq of this.queues) this.kick(vq);

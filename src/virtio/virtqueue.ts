@@ -5,6 +5,9 @@ import {
   VIRTQ_DESC_SIZE, VIRTQ_USED_ELEM_SIZE,
 } from './regs.js';
 
+/** The most bytes a chain may carry in either direction. */
+const MAX_CHAIN_BYTES = 0xffff_ffff;
+
 /** Why a ring could not be used: the message QEMU's virtio_error prints (the device then needs a reset). */
 export class VirtqError {
   constructor(readonly message: string) {}
@@ -151,14 +154,24 @@ export class VirtQueue {
     }
     const out: VirtqBuffer[] = [];
     const inBufs: VirtqBuffer[] = [];
+    let outBytes = 0;
+    let inBytes = 0;
     for (let entries = 1; ; entries++) {
       if (entries > max) return new VirtqError('Looped descriptor');
       if (d.flags & VIRTQ_DESC_F_INDIRECT) return new VirtqError('Indirect descriptor within a chain');
       if (!d.len) return new VirtqError('virtio: zero sized buffers are not allowed');
       if (d.addr + d.len > Number.MAX_SAFE_INTEGER) return new VirtqError('virtio: bogus descriptor or out of resources');
-      if (d.flags & VIRTQ_DESC_F_WRITE) inBufs.push({ addr: d.addr, len: d.len });
-      else if (inBufs.length) return new VirtqError('Incorrect order for descriptors');
-      else out.push({ addr: d.addr, len: d.len });
+      if (d.flags & VIRTQ_DESC_F_WRITE) {
+        inBufs.push({ addr: d.addr, len: d.len });
+        inBytes += d.len;
+      } else if (inBufs.length) {
+        return new VirtqError('Incorrect order for descriptors');
+      } else {
+        out.push({ addr: d.addr, len: d.len });
+        outBytes += d.len;
+      }
+      // The used ring's length is 32 bits: a longer chain cannot be described (QEMU fails to map it).
+      if (outBytes > MAX_CHAIN_BYTES || inBytes > MAX_CHAIN_BYTES) return new VirtqError('virtio: bogus descriptor or out of resources');
       if (!(d.flags & VIRTQ_DESC_F_NEXT)) break;
       i = d.next;
       if (i >= max) return new VirtqError(`Desc next is ${i}`);

@@ -1,4 +1,5 @@
 import { parseCmdline } from '../../../src/machine/cmdline.js';
+import type { DeviceRegistry } from '../../../src/machine/device-registry.js';
 import { Machine } from '../../../src/machine/machine.js';
 import type { AddressSpace } from '../../../src/memory/address-space.js';
 import { VirtioPciProxy } from '../../../src/virtio/pci/virtio-pci.js';
@@ -40,10 +41,10 @@ export class VirtioHarness {
   private nextDesc: number[] = [];
   private bufTop = 0x400000;
 
-  constructor(args: string, readonly slot = 2) {
-    this.m = Machine.create(parseCmdline(args.split(' ')).config);
+  constructor(args: string, readonly slot = 2, registry?: DeviceRegistry, bus?: number) {
+    this.m = Machine.create(parseCmdline(args.split(' ')).config, registry);
     this.as = this.m.systemAs;
-    const dev = this.m.pciDevices().find((d) => d instanceof VirtioPciProxy && d.devfn === slot << 3);
+    const dev = this.m.pciDevices().find((d) => d instanceof VirtioPciProxy && d.devfn === slot << 3 && (bus === undefined || d.bus.number === bus));
     if (!(dev instanceof VirtioPciProxy)) throw new Error(`no virtio-pci function at slot ${slot}`);
     this.dev = dev;
     dev.configWrite(0x20, BAR4, 4);
