@@ -4,3 +4,4 @@
  */
 export * from './base/index.js';
 export * from './memory/index.js';
+export * from './iommu/index.js';
