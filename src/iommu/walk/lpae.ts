@@ -1,5 +1,5 @@
 import type { GuestRamView } from './guest-ram-view.js';
-import { WALK_WRITE, type WalkResult } from './walk-result.js';
+import { POW2, WALK_WRITE, type WalkResult } from './walk-result.js';
 import { IOMMU_RO, IOMMU_RW, IOMMU_WO } from '../../memory/index.js';
 
 /**
@@ -20,7 +20,6 @@ export const LPAE_HAD = 2; // CD.HADx: APTable is ignored
 /** QEMU behaviour: accept a block descriptor at any level below 3 (the spec allows only L1/L2 for 4K, L2 otherwise). */
 export const LPAE_QEMU_BLOCKS = 4;
 
-const TWO32 = 0x1_0000_0000;
 
 /** Levels at which a block descriptor is architected without 52-bit addressing (ARM DDI 0487 D8.3). */
 function blockAllowed(granuleShift: number, level: number): boolean {
@@ -50,51 +49,69 @@ export function lpaeS1Walk(ram: GuestRamView, ttb: number, granuleShift: number,
   const stride = granuleShift - 3;
   const inputSize = 64 - tsz;
   if (inputSize < 16 || inputSize > 48 || oasBits < 32 || oasBits > 48) return LPAE_FAULT_TRANSLATION;
-  if (iova < 0 || iova >= 2 ** inputSize) return LPAE_FAULT_TRANSLATION;
+  if (iova < 0 || iova >= POW2[inputSize]!) return LPAE_FAULT_TRANSLATION;
   const startLevel = 4 - Math.floor((inputSize - 4) / stride);
   if (startLevel < 0 || startLevel > 3) return LPAE_FAULT_TRANSLATION;
-  const oasLimit = 2 ** oasBits;
   // The start table is aligned to its own size (index bits cleared), truncated to the OAS.
   const startBits = inputSize - (granuleShift + (3 - startLevel) * stride);
-  const startAlign = 2 ** Math.max(startBits + 3, 3);
-  let table = ttb % oasLimit;
-  table -= table % startAlign;
-  let writeOk = true;
-  for (let level = startLevel; level <= 3; level++) {
+  const ttbLo = ttb >>> 0;
+  const tlo = (ttbLo & ~((1 << (startBits + 3)) - 1)) >>> 0;
+  const thi = ((ttb - ttbLo) / 0x1_0000_0000) & ((1 << (oasBits - 32)) - 1);
+  return lpaeS1WalkFrom(ram, tlo, thi, startLevel, startBits, IOMMU_RW, granuleShift, oasBits, flags, iova, access, out);
+}
+
+/**
+ * The walk from the table at (tlo, thi) of `level` (indexed by `bits` IOVA
+ * bits) down, with `perm` what the APTables above allow: the
+ * paging-structure cache resumes here. On success `out` also says which
+ * table held the leaf and the permission above it.
+ */
+export function lpaeS1WalkFrom(ram: GuestRamView, tlo: number, thi: number, level: number, bits: number, perm: number,
+  granuleShift: number, oasBits: number, flags: number, iova: number, access: number, out: WalkResult): number {
+  const stride = granuleShift - 3;
+  const oasHiMask = (1 << (oasBits - 32)) - 1;
+  // IOVA halves (exact), so that indexes are int operations.
+  const ilo = iova >>> 0;
+  const ihi = (iova - ilo) / 0x1_0000_0000;
+  for (; level <= 3; level++) {
     const shift = granuleShift + (3 - level) * stride;
-    const bits = level === startLevel ? startBits : stride;
-    const idx = Math.floor(iova / 2 ** shift) % 2 ** bits;
-    const ea = table + idx * 8;
+    const idx = (shift < 32 ? (ilo >>> shift) | (ihi << (32 - shift)) : ihi >>> (shift - 32)) & ((1 << bits) - 1);
+    bits = stride;
+    const elo = tlo + idx * 8;
+    const k = ram.entry(elo, thi);
     out.level = level;
-    out.entryAddr = ea;
-    if (!ram.ld64le(ea)) return LPAE_FAULT_WALK_EABT;
-    const lo = ram.lo;
-    const hi = ram.hi;
+    out.entryAddr = thi * 0x1_0000_0000 + elo;
+    if (k < 0) return LPAE_FAULT_WALK_EABT;
+    const lo = ram.mem[k]!;
+    const hi = ram.mem[k + 1]!;
     const type = lo & 3;
     if ((type & 1) === 0) return LPAE_FAULT_TRANSLATION;
     if (level < 3 && type === 3) {
       if (!(flags & LPAE_HAD) && hi & (1 << 30)) {
-        writeOk = false;
+        perm = IOMMU_RO;
         if (access === WALK_WRITE) return LPAE_FAULT_PERMISSION;
       }
-      const next = (hi & 0xffff) * TWO32 + ((lo & 0xfffff000) >>> 0);
-      table = next - (next % 2 ** granuleShift);
-      if (table >= oasLimit) return LPAE_FAULT_ADDR_SIZE;
+      tlo = (lo & ~((1 << granuleShift) - 1)) >>> 0;
+      thi = hi & 0xffff;
+      if ((thi & ~oasHiMask) !== 0) return LPAE_FAULT_ADDR_SIZE;
       continue;
     }
     if (level === 3 ? type !== 3 : !(blockAllowed(granuleShift, level) || flags & LPAE_QEMU_BLOCKS)) {
       return LPAE_FAULT_TRANSLATION;
     }
-    const raw = (hi & 0xffff) * TWO32 + ((lo & 0xfffff000) >>> 0);
-    const addr = raw - (raw % 2 ** shift);
-    if (addr >= oasLimit) return LPAE_FAULT_ADDR_SIZE;
+    // Output address [47:shift].
+    const ahi = shift < 32 ? hi & 0xffff : hi & 0xffff & ~((1 << (shift - 32)) - 1);
+    const alo = shift < 32 ? (lo & ~((1 << shift) - 1)) >>> 0 : 0;
+    if ((ahi & ~oasHiMask) !== 0) return LPAE_FAULT_ADDR_SIZE;
     if ((lo & 0x400) === 0 && !(flags & LPAE_AFFD)) return LPAE_FAULT_ACCESS;
-    const ap2 = (lo & 0x80) !== 0;
-    const perm = ap2 || !writeOk ? IOMMU_RO : IOMMU_RW;
-    if (access === WALK_WRITE && !(perm & IOMMU_WO)) return LPAE_FAULT_PERMISSION;
-    out.addr = addr;
+    const granted = lo & 0x80 ? perm & IOMMU_RO : perm;
+    if (access === WALK_WRITE && !(granted & IOMMU_WO)) return LPAE_FAULT_PERMISSION;
+    out.tableLo = tlo;
+    out.tableHi = thi;
+    out.tablePerm = perm;
+    out.addr = ahi * 0x1_0000_0000 + alo;
     out.shift = shift;
-    out.perm = perm;
+    out.perm = granted;
     return 0;
   }
   return LPAE_FAULT_TRANSLATION;

@@ -1,5 +1,5 @@
 import type { GuestRamView } from './guest-ram-view.js';
-import { WALK_NONE, type WalkResult } from './walk-result.js';
+import { POW2, WALK_NONE, type WalkResult } from './walk-result.js';
 
 /** Fault kinds of a TCE lookup; the sPAPR model reports them EEH-style. */
 /** The I/O bus address is outside the window: index >= nb_table (compared unsigned). */
@@ -14,7 +14,6 @@ export const TCE_FAULT_ADDR = 4;
 /** Table byte order: big-endian as PAPR and Linux keep TCE tables, or little-endian. */
 export const TCE_TABLE_BE = 1;
 
-const TWO32 = 0x1_0000_0000;
 
 /**
  * One TCE lookup (ref/spapr-virtio-iommu.md A1; QEMU spapr_tce_translate_iommu):
@@ -29,16 +28,18 @@ const TWO32 = 0x1_0000_0000;
 export function tceWalk(ram: GuestRamView, table: number, nbTable: number, pageShift: number, flags: number,
   ioba: number, access: number, out: WalkResult): number {
   out.level = 1;
-  const index = Math.floor(ioba / 2 ** pageShift);
+  if (pageShift < 12 || pageShift > 40) return TCE_FAULT_WINDOW;
+  const index = Math.floor(ioba / POW2[pageShift]!);
   out.entryAddr = table + index * 8;
-  if (ioba < 0 || index >= nbTable || pageShift < 12 || pageShift > 40) return TCE_FAULT_WINDOW;
+  if (ioba < 0 || index >= nbTable) return TCE_FAULT_WINDOW;
   const ok = flags & TCE_TABLE_BE ? ram.ld64be(out.entryAddr) : ram.ld64le(out.entryAddr);
   if (!ok) return TCE_FAULT_TABLE;
   const perm = ram.lo & 3;
   if (perm === 0 || (access !== WALK_NONE && (perm & access) !== access)) return TCE_FAULT_PERM;
   if (ram.hi >= 1 << 20) return TCE_FAULT_ADDR;
-  const raw = ram.hi * TWO32 + ((ram.lo & 0xfffff000) >>> 0);
-  out.addr = raw - (raw % 2 ** pageShift);
+  out.addr = pageShift < 32
+    ? ram.hi * 0x1_0000_0000 + ((ram.lo & ~((1 << pageShift) - 1)) >>> 0)
+    : (ram.hi & ~((1 << (pageShift - 32)) - 1)) * 0x1_0000_0000;
   out.shift = pageShift;
   out.perm = perm;
   return 0;

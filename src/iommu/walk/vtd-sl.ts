@@ -1,5 +1,5 @@
 import type { GuestRamView } from './guest-ram-view.js';
-import { WALK_NONE, WALK_WRITE, type WalkResult } from './walk-result.js';
+import { POW2, WALK_NONE, WALK_WRITE, type WalkResult } from './walk-result.js';
 
 /**
  * VT-d fault reasons a second-level walk produces (Intel VT-d spec 3.4,
@@ -17,12 +17,8 @@ export const VTD_FR_INTERRUPT_ADDR = 0xe;
 export const VTD_SL_SNOOP = 1;
 export const VTD_SL_TM = 2;
 
-/** The interrupt address range a translation may not reach (VT-d 3.14). */
-const INTR_FIRST = 0xfee00000;
-const INTR_LAST = 0xfeefffff;
-const TWO32 = 0x1_0000_0000;
-/** 4 KiB pages per entry at each level (index 1..5). */
-const LEVEL_DIV = [0, 1, 2 ** 9, 2 ** 18, 2 ** 27, 2 ** 36];
+/** 2^shift for the leaf shifts 12, 21, 30. */
+const LEVEL_SIZE: readonly number[] = Array.from({ length: 31 }, (_, i) => 2 ** i);
 
 /** Adjusted guest address width of an L-level table: 39, 48, 57 bits (context-entry AW). */
 export function vtdAgawBits(levels: number): number {
@@ -53,47 +49,87 @@ export function vtdSlWalk(ram: GuestRamView, root: number, levels: number, mgawB
   out.entryAddr = root;
   if (levels < 3 || levels > 5 || hawBits <= 32 || hawBits > 52) return VTD_FR_CONTEXT_ENTRY_INV;
   const inputBits = Math.min(vtdAgawBits(levels), mgawBits);
-  if (iova < 0 || iova >= 2 ** inputBits) return VTD_FR_ADDR_BEYOND_MGAW;
-  // Reserved bits of the high half: address bits [51:HAW], and TM (bit 62).
+  if (!(iova >= 0 && iova < POW2[inputBits]!)) return VTD_FR_ADDR_BEYOND_MGAW;
+  const rlo = root >>> 0;
+  return vtdSlWalkFrom(ram, rlo, (root - rlo) / 0x1_0000_0000, levels, levels, 3, hawBits, flags, iova, access, out);
+}
+
+/**
+ * The walk from the table at (tlo, thi) of `level` down, with `perm` the
+ * AND of the levels above it. On success `out` also says which table held
+ * the leaf and the permission above it (the paging-structure cache keeps
+ * them, xlate/walk-cache.ts).
+ */
+export function vtdSlWalkFrom(ram: GuestRamView, tlo: number, thi: number, level: number, levels: number,
+  perm: number, hawBits: number, flags: number, iova: number, access: number, out: WalkResult): number {
+  // Reserved bits above the leaf level: address bits [51:HAW] and TM (bit 62) in the high
+  // half; SNP (bit 11) and PS at levels 4-5 in the low half. Superpage leaves: TM unless
+  // VTD_SL_TM, and [20:12] of a 2M leaf, [29:12] of a 1G leaf.
   const hawHi = (1 << (hawBits - 32)) - 1;
-  const hiAddrRsvd = 0xfffff & ~hawHi;
-  const TM_HI = 1 << 30;
-  const snp = flags & VTD_SL_SNOOP ? 0 : 0x800;
+  const hiRsvd = (0xfffff & ~hawHi) | (1 << 30);
+  const hiRsvdLeaf = flags & 2 /* VTD_SL_TM */ ? hiRsvd & ~(1 << 30) : hiRsvd;
+  const snp = flags & 1 /* VTD_SL_SNOOP */ ? 0 : 0x800;
   const need = access === WALK_NONE ? 3 : access;
-  const vpn = Math.floor(iova / 4096);
-  let table = root;
-  let perm = 3;
-  for (let level = levels; level >= 1; level--) {
-    const shift = 12 + 9 * (level - 1);
-    const idx = Math.floor(vpn / LEVEL_DIV[level]!) % 512;
-    const ea = table + idx * 8;
+  // The IOVA and table addresses as u32 halves, so that the walk is int arithmetic.
+  const ilo = iova >>> 0;
+  const ihi = (iova - ilo) / 0x1_0000_0000;
+  for (; level >= 2; level--) {
+    const shift = 3 + 9 * level;
+    const elo = tlo + ((shift < 32 ? (ilo >>> shift) | (ihi << (32 - shift)) : ihi >>> (shift - 32)) & 511) * 8;
+    const k = ram.entry(elo, thi);
     out.level = level;
-    out.entryAddr = ea;
-    if (!ram.ld64le(ea)) return level === levels ? VTD_FR_CONTEXT_ENTRY_INV : VTD_FR_PAGING_ENTRY_INV;
-    const lo = ram.lo;
-    const hi = ram.hi;
-    perm &= lo & 3;
-    if ((lo & need) === 0) {
-      return access === WALK_WRITE ? VTD_FR_WRITE : VTD_FR_READ;
+    out.entryAddr = thi * 0x1_0000_0000 + elo;
+    if (k < 0) return level === levels ? VTD_FR_CONTEXT_ENTRY_INV : VTD_FR_PAGING_ENTRY_INV;
+    const lo = ram.mem[k]!;
+    const hi = ram.mem[k + 1]!;
+    if ((lo & need) === 0) return access === WALK_WRITE ? VTD_FR_WRITE : VTD_FR_READ;
+    if ((lo & 0x80) !== 0 && level <= 3) {
+      if ((lo & (level === 2 ? snp | 0x1ff000 : snp | 0x3ffff000)) !== 0 || (hi & hiRsvdLeaf) !== 0) {
+        return VTD_FR_PAGING_ENTRY_RSVD;
+      }
+      out.tableLo = tlo;
+      out.tableHi = thi;
+      out.tablePerm = perm;
+      return leafResult((hi & hawHi) * 0x1_0000_0000 + ((lo & 0xfffff000) >>> 0), shift, perm & lo & 3, out);
     }
-    const ps = (lo & 0x80) !== 0;
-    const leaf = level === 1 || (ps && (level === 2 || level === 3));
-    let loRsvd = snp;
-    if (level >= 4) loRsvd |= 0x80;
-    else if (leaf && level === 2) loRsvd |= 0x1ff000;
-    else if (leaf && level === 3) loRsvd |= 0x3ffff000;
-    const tmRsvd = leaf && flags & VTD_SL_TM ? 0 : TM_HI;
-    if ((lo & loRsvd) !== 0 || (hi & (hiAddrRsvd | tmRsvd)) !== 0) return VTD_FR_PAGING_ENTRY_RSVD;
-    const addr = (hi & hawHi) * TWO32 + ((lo & 0xfffff000) >>> 0);
-    if (leaf) {
-      const size = 2 ** shift;
-      if (!(addr > INTR_LAST || addr + size - 1 < INTR_FIRST)) return VTD_FR_INTERRUPT_ADDR;
-      out.addr = addr;
-      out.shift = shift;
-      out.perm = perm;
-      return 0;
-    }
-    table = addr;
+    if ((lo & (level >= 4 ? snp | 0x80 : snp)) !== 0 || (hi & hiRsvd) !== 0) return VTD_FR_PAGING_ENTRY_RSVD;
+    perm &= lo;
+    tlo = (lo & 0xfffff000) >>> 0;
+    thi = hi & hawHi;
   }
-  return VTD_FR_PAGING_ENTRY_INV;
+  return vtdSlLeaf(ram, tlo, thi, perm, hawBits, flags, iova, access, out);
+}
+
+/**
+ * The last level: the 4 KiB entry for `iova` in the level-1 table at (tlo,
+ * thi), with `perm` the AND of the levels above. Every walk ends here for
+ * 4 KiB pages, and the paging-structure cache resumes here: one entry read.
+ */
+export function vtdSlLeaf(ram: GuestRamView, tlo: number, thi: number, perm: number, hawBits: number, flags: number,
+  iova: number, access: number, out: WalkResult): number {
+  const elo = tlo + ((iova >>> 12) & 511) * 8;
+  const k = ram.entry(elo, thi);
+  out.level = 1;
+  out.entryAddr = thi * 0x1_0000_0000 + elo;
+  if (k < 0) return VTD_FR_PAGING_ENTRY_INV;
+  const lo = ram.mem[k]!;
+  const hi = ram.mem[k + 1]!;
+  if ((lo & (access === WALK_NONE ? 3 : access)) === 0) return access === WALK_WRITE ? VTD_FR_WRITE : VTD_FR_READ;
+  const hawHi = (1 << (hawBits - 32)) - 1;
+  const hiRsvd = (0xfffff & ~hawHi) | (flags & 2 /* VTD_SL_TM */ ? 0 : (1 << 30));
+  if ((lo & (flags & 1 /* VTD_SL_SNOOP */ ? 0 : 0x800)) !== 0 || (hi & hiRsvd) !== 0) return VTD_FR_PAGING_ENTRY_RSVD;
+  out.tableLo = tlo;
+  out.tableHi = thi;
+  out.tablePerm = perm;
+  return leafResult((hi & hawHi) * 0x1_0000_0000 + ((lo & 0xfffff000) >>> 0), 12, perm & lo & 3, out);
+}
+
+/** A leaf's output, refused if it overlaps the interrupt range. */
+function leafResult(addr: number, shift: number, perm: number, out: WalkResult): number {
+  // The interrupt address range 0xFEE00000-0xFEEFFFFF (VT-d 3.14) is never a DMA target.
+  if (addr <= 0xfeefffff && addr + LEVEL_SIZE[shift]! - 1 >= 0xfee00000) return VTD_FR_INTERRUPT_ADDR;
+  out.addr = addr;
+  out.shift = shift;
+  out.perm = perm;
+  return 0;
 }

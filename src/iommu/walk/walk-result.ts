@@ -15,6 +15,10 @@ export class WalkResult {
   level = 0;
   /** Guest-physical address of the last entry read (the one that faulted). */
   entryAddr = 0;
+  /** On success: the table holding the leaf entry (address halves) and the permission of the levels above it. */
+  tableLo = 0;
+  tableHi = 0;
+  tablePerm = 0;
 
   reset(): void {
     this.addr = 0;
@@ -22,13 +26,14 @@ export class WalkResult {
     this.perm = 0;
     this.level = 0;
     this.entryAddr = 0;
+    this.tableLo = 0;
+    this.tableHi = 0;
+    this.tablePerm = 0;
   }
 }
 
-/** 2^n as a number, exact for n < 1024. */
-export function pow2(n: number): number {
-  return 2 ** n;
-}
+/** POW2[n] = 2^n for n in 0..63: a table, because `**` is a call to pow() in V8's optimized code. */
+export const POW2: readonly number[] = Array.from({ length: 64 }, (_, i) => 2 ** i);
 
 /** Access kinds a walk checks: none (report permissions), read, write. */
 export const WALK_NONE = 0;
