@@ -1,3 +1,4 @@
+import { runBench } from './bench.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
 
@@ -13,6 +14,10 @@ const COMMANDS: Record<string, Command> = {
       io.stdout.write('viommu: no board yet\n');
       return 0;
     },
+  },
+  bench: {
+    summary: 'run a benchmark (iotlb: the standard IOTLB workload)',
+    run: runBench,
   },
 };
 
