@@ -62,6 +62,22 @@ interface Handle {
 }
 
 /**
+ * The parent's Node options minus module hooks (--import, --loader,
+ * --require): workers run plain JavaScript, and a test runner's TypeScript
+ * hook would only slow their start-up.
+ */
+function workerExecArgv(): string[] {
+  const hook = /^--(import|loader|experimental-loader|require)\b|^-r$/;
+  const out: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const a = process.execArgv[i]!;
+    if (!hook.test(a)) out.push(a);
+    else if (!a.includes('=')) i++; // the module is the next argument
+  }
+  return out;
+}
+
+/**
  * A pool of translation workers (node:worker_threads). Workers share guest
  * RAM, the context table and the shootdown bus with the vIOMMU and keep
  * their own IOTLB; batches travel through SharedArrayBuffer rings
@@ -77,6 +93,8 @@ export class TranslationPool {
   private closing = false;
   /** Workers replaced after a crash, exit, hang or fence. */
   replacements = 0;
+  /** Batches re-posted after their worker was lost. */
+  retries = 0;
   /** Messages of worker errors, oldest first. */
   readonly errors: string[] = [];
   private readonly timeoutMs: number;
@@ -114,7 +132,9 @@ export class TranslationPool {
       bus: this.opts.coherence.bus.desc, busSlot, iotlb: iotlb.descriptor(), walkCacheSize: this.opts.walkCacheSize ?? 1024,
       buffers: [...this.bufferIds].map(([sab, id]) => [id, sab] as const),
     };
-    const worker = new Worker(new URL('./translate.worker.js', import.meta.url), { workerData: init, transferList: [port2] });
+    const worker = new Worker(new URL('./translate.worker.js', import.meta.url), {
+      workerData: init, transferList: [port2], execArgv: workerExecArgv(),
+    });
     const h: Handle = {
       index, worker, ring, post: (m) => port1.postMessage(m), busSlot, iotlb, posted: 0, completed: 0, inflight: [],
       ready: false, alive: true, fenced: false, waiting: false,
@@ -182,10 +202,16 @@ export class TranslationPool {
     return Promise.all(pieces).then((f) => ({ faults: f.reduce((a, b) => a + b, 0) }));
   }
 
-  /** Posts queued pieces to workers with free ring slots. */
+  /** Posts queued pieces, each to the least loaded live worker with a free ring slot. */
   private dispatch(): void {
-    for (const h of this.handles) {
-      while (h?.alive && this.queue.length > 0 && h.posted - h.completed < RING_SLOTS) this.post(h, this.queue.shift()!);
+    while (this.queue.length > 0) {
+      let best: Handle | undefined;
+      for (const h of this.handles) {
+        if (h?.alive && h.ready && h.posted - h.completed < RING_SLOTS
+          && (!best || h.posted - h.completed < best.posted - best.completed)) best = h;
+      }
+      if (!best) return;
+      this.post(best, this.queue.shift()!);
     }
   }
 
@@ -240,6 +266,7 @@ export class TranslationPool {
       return;
     }
     p.tries++;
+    this.retries++;
     this.queue.unshift(p);
   }
 
