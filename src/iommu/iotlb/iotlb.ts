@@ -1,5 +1,6 @@
 import { ConfigError } from '../../base/index.js';
 import { POW2 } from '../walk/walk-result.js';
+import { invalidateContext, invalidateRange } from './invalidate.js';
 import { CTR_EVICTIONS, CTR_HITS, CTR_MISSES, FIELDS, MAX_SHIFT, iotlbLayout } from './layout.js';
 
 export type IotlbPolicy = 'fifo' | 'lru';
@@ -134,7 +135,16 @@ export class Iotlb {
     return -1;
   }
 
-  private probe(ctx: number, pn: number, vpn: number, shift: number): number {
+  /** The slot of 4 KiB page `vpn` of `ctx` in the set block `b`, or -1. */
+  probe4k(b: number, vpn: number, ctx: number): number {
+    const e = this.ent;
+    const w = this.ways | 0;
+    for (let s = b; s < b + w; s++) if (e[s] === vpn && e[s + w] === ctx && e[s + 3 * w]! >>> 8 === 12) return s;
+    return -1;
+  }
+
+  /** The slot of page number `pn` (2^shift units; first 4 KiB page `vpn`) of `ctx`, or -1. */
+  probe(ctx: number, pn: number, vpn: number, shift: number): number {
     const e = this.ent;
     const w = this.ways;
     const b = this.block(ctx, pn, shift);
@@ -197,7 +207,8 @@ export class Iotlb {
     } else {
       s = this.policy === 'lru' ? this.lruVictim(b) : this.fifoVictim(b);
       this.counters[CTR_EVICTIONS]!++;
-      this.drop(s);
+      if (e[s + 3 * w]! >>> 8 === meta >>> 8) this.shiftCount[meta >>> 8]!--; // same size: no bookkeeping beyond the count
+      else this.drop(s);
     }
     this.valid[set] = this.valid[set]! | (1 << (s - b));
     e[s] = vpn;
@@ -242,67 +253,18 @@ export class Iotlb {
     this.valid[set] = this.valid[set]! & ~(1 << (s & (w - 1)));
   }
 
-  /** Calls fn(slot) for every valid slot. */
-  private forEachSlot(fn: (s: number) => void): void {
-    const w = this.ways;
-    const e = this.ent;
-    for (let b = 0; b < e.length; b += FIELDS * w) {
-      for (let s = b; s < b + w; s++) if (e[s + 3 * w] !== 0) fn(s);
-    }
-  }
-
   /**
    * Removes every entry of `ctx` (or of any context when null: SMMU "any
    * ASID", VT-d global page invalidation) whose page or block overlaps
-   * [start, start + size): a 4 KiB invalidation inside a 2 MiB entry
-   * removes the 2 MiB entry. `size` may be 2^64. Probes the sets the range
-   * maps to when that is cheaper than a scan. Returns the entries removed.
+   * [start, start + size); see invalidate.ts. Returns the entries removed.
    */
   invalidateRange(ctx: number | null, start: number, size: number): number {
-    const end = start + size;
-    const c = (ctx ?? 0) | 0;
-    let probes = 0;
-    for (let s = 12; s < MAX_SHIFT && probes <= this.sets; s++) {
-      if (this.shiftCount[s]! > 0) probes += Math.floor((end - 1) / POW2[s]!) - Math.floor(start / POW2[s]!) + 1;
-    }
-    let removed = 0;
-    if (ctx === null || probes > this.sets) {
-      const w = this.ways;
-      this.forEachSlot((s) => {
-        const first = this.ent[s]! * 4096;
-        const last = first + POW2[this.ent[s + 3 * w]! >>> 8]!;
-        if ((ctx === null || this.ent[s + w] === c) && first < end && last > start) {
-          this.drop(s);
-          removed++;
-        }
-      });
-      return removed;
-    }
-    for (let shift = 12; shift < MAX_SHIFT; shift++) {
-      if (this.shiftCount[shift] === 0) continue;
-      const lastPn = Math.floor((end - 1) / POW2[shift]!);
-      for (let pn = Math.floor(start / POW2[shift]!); pn <= lastPn; pn++) {
-        const slot = this.probe(c, pn, pn * POW2[shift - 12]!, shift);
-        if (slot >= 0) {
-          this.drop(slot);
-          removed++;
-        }
-      }
-    }
-    return removed;
+    return invalidateRange(this, ctx, start, size);
   }
 
   /** Removes every entry of a context (VT-d domain-selective, SMMU by ASID/VMID, a LIOBN). */
   invalidateContext(ctx: number): number {
-    let removed = 0;
-    const w = this.ways;
-    this.forEachSlot((s) => {
-      if (this.ent[s + w] === (ctx | 0)) {
-        this.drop(s);
-        removed++;
-      }
-    });
-    return removed;
+    return invalidateContext(this, ctx);
   }
 
   invalidateAll(): void {

@@ -9,6 +9,7 @@ import {
   STATE_READY, STATUS_OK, W_HEAD, W_MAIL, W_STATE, W_STOP, W_TAIL,
 } from './ring.js';
 import { CHUNK, type WorkerInit } from './worker-loop.js';
+import { workerExecArgv, type Handle, type Piece } from './handle.js';
 
 export interface PoolOptions {
   readonly workers: number;
@@ -30,51 +31,6 @@ export interface BatchResult {
 /** A batch that could not be translated (its worker died twice, or the pool closed). */
 export class PoolError extends Error {
   override readonly name = 'PoolError';
-}
-
-interface Piece {
-  readonly ctx: number;
-  readonly access: number;
-  readonly inBuf: number;
-  readonly outBuf: number;
-  readonly first: number;
-  readonly count: number;
-  tries: number;
-  deadline: number;
-  readonly done: (faults: number) => void;
-  readonly fail: (err: Error) => void;
-}
-
-interface Handle {
-  readonly index: number;
-  readonly worker: Worker;
-  readonly ring: Ring;
-  readonly post: (m: unknown) => void;
-  readonly busSlot: number;
-  readonly iotlb: Iotlb;
-  posted: number;
-  completed: number;
-  readonly inflight: Piece[];
-  ready: boolean;
-  alive: boolean;
-  fenced: boolean;
-  waiting: boolean;
-}
-
-/**
- * The parent's Node options minus module hooks (--import, --loader,
- * --require): workers run plain JavaScript, and a test runner's TypeScript
- * hook would only slow their start-up.
- */
-function workerExecArgv(): string[] {
-  const hook = /^--(import|loader|experimental-loader|require)\b|^-r$/;
-  const out: string[] = [];
-  for (let i = 0; i < process.execArgv.length; i++) {
-    const a = process.execArgv[i]!;
-    if (!hook.test(a)) out.push(a);
-    else if (!a.includes('=')) i++; // the module is the next argument
-  }
-  return out;
 }
 
 /**

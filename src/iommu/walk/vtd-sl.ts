@@ -97,6 +97,9 @@ export function vtdSlWalkFrom(ram: GuestRamView, tlo: number, thi: number, level
     tlo = (lo & 0xfffff000) >>> 0;
     thi = hi & hawHi;
   }
+  out.tableLo = tlo;
+  out.tableHi = thi;
+  out.tablePerm = perm;
   return vtdSlLeaf(ram, tlo, thi, perm, hawBits, flags, iova, access, out);
 }
 
@@ -110,24 +113,47 @@ export function vtdSlLeaf(ram: GuestRamView, tlo: number, thi: number, perm: num
   const elo = tlo + ((iova >>> 12) & 511) * 8;
   const k = ram.entry(elo, thi);
   out.level = 1;
+  let err = VTD_FR_PAGING_ENTRY_INV;
+  if (k >= 0) {
+    const lo = ram.mem[k]!;
+    const hi = ram.mem[k + 1]!;
+    err = vtdSlLeafCheck(lo, hi, access, vtdSlLeafRsvdLo(flags), vtdSlLeafRsvdHi(hawBits, flags));
+    if (err === 0) return leafResult(vtdSlOutput(lo, hi, hawBits), 12, perm & lo & 3, out);
+  }
   out.entryAddr = thi * 0x1_0000_0000 + elo;
-  if (k < 0) return VTD_FR_PAGING_ENTRY_INV;
-  const lo = ram.mem[k]!;
-  const hi = ram.mem[k + 1]!;
+  return err;
+}
+
+/** Reserved bits of a 4 KiB leaf, low half: SNP (bit 11) unless snoop control. */
+export function vtdSlLeafRsvdLo(flags: number): number {
+  return flags & 1 /* VTD_SL_SNOOP */ ? 0 : 0x800;
+}
+
+/** Reserved bits of a 4 KiB leaf, high half: address bits [51:HAW], and TM (bit 62) unless VTD_SL_TM. */
+export function vtdSlLeafRsvdHi(hawBits: number, flags: number): number {
+  return (0xfffff & ~((1 << (hawBits - 32)) - 1)) | (flags & 2 /* VTD_SL_TM */ ? 0 : 1 << 30);
+}
+
+/** The checks of a level-1 entry, in QEMU's order: permission for `access`, then reserved bits. 0 or a reason. */
+export function vtdSlLeafCheck(lo: number, hi: number, access: number, rsvdLo: number, rsvdHi: number): number {
   if ((lo & (access === WALK_NONE ? 3 : access)) === 0) return access === WALK_WRITE ? VTD_FR_WRITE : VTD_FR_READ;
-  const hawHi = (1 << (hawBits - 32)) - 1;
-  const hiRsvd = (0xfffff & ~hawHi) | (flags & 2 /* VTD_SL_TM */ ? 0 : (1 << 30));
-  if ((lo & (flags & 1 /* VTD_SL_SNOOP */ ? 0 : 0x800)) !== 0 || (hi & hiRsvd) !== 0) return VTD_FR_PAGING_ENTRY_RSVD;
-  out.tableLo = tlo;
-  out.tableHi = thi;
-  out.tablePerm = perm;
-  return leafResult((hi & hawHi) * 0x1_0000_0000 + ((lo & 0xfffff000) >>> 0), 12, perm & lo & 3, out);
+  if ((lo & rsvdLo) !== 0 || (hi & rsvdHi) !== 0) return VTD_FR_PAGING_ENTRY_RSVD;
+  return 0;
+}
+
+/** Output address [HAW-1:12] of an entry. */
+export function vtdSlOutput(lo: number, hi: number, hawBits: number): number {
+  return (hi & ((1 << (hawBits - 32)) - 1)) * 0x1_0000_0000 + ((lo & 0xfffff000) >>> 0);
+}
+
+/** True if [addr, addr + size) overlaps the interrupt range 0xFEE00000-0xFEEFFFFF (VT-d 3.14): never a DMA target. */
+export function vtdSlInterruptRange(addr: number, size: number): boolean {
+  return addr <= 0xfeefffff && addr + size - 1 >= 0xfee00000;
 }
 
 /** A leaf's output, refused if it overlaps the interrupt range. */
 function leafResult(addr: number, shift: number, perm: number, out: WalkResult): number {
-  // The interrupt address range 0xFEE00000-0xFEEFFFFF (VT-d 3.14) is never a DMA target.
-  if (addr <= 0xfeefffff && addr + LEVEL_SIZE[shift]! - 1 >= 0xfee00000) return VTD_FR_INTERRUPT_ADDR;
+  if (vtdSlInterruptRange(addr, LEVEL_SIZE[shift]!)) return VTD_FR_INTERRUPT_ADDR;
   out.addr = addr;
   out.shift = shift;
   out.perm = perm;

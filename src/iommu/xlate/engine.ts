@@ -7,6 +7,7 @@ import { tceWalk } from '../walk/tce.js';
 import { vtdSlLeaf, vtdSlWalk } from '../walk/vtd-sl.js';
 import { POW2, WalkResult } from '../walk/walk-result.js';
 import { WalkCache } from './walk-cache.js';
+import { vtdMissPass, type MissPassHost } from './vtd-miss-pass.js';
 import {
   CTX_FMT_IDENTITY, CTX_FMT_LPAE_S1, CTX_FMT_TCE, CTX_FMT_VTD_SL, CTX_WORDS, type ContextTable,
 } from './context-table.js';
@@ -30,14 +31,14 @@ export const XLATE_NO_CONTEXT = 0x100;
  * the permission asked for is treated as a miss: the walk reports the
  * precise fault, or refills if the guest has since granted it.
  */
-export class TranslationEngine {
+export class TranslationEngine implements MissPassHost {
   /** The last walk (level, entry address of a fault) for fault records. */
   readonly walk = new WalkResult();
   /** Snapshot of each context line (words 1-7), valid while `loaded[ctx]`. */
   private readonly ctxWords: Int32Array;
   private readonly loaded: Uint8Array;
   /** Indexes of the misses of one hit pass. */
-  private readonly missIdx = new Int32Array(PASS);
+  readonly missIdx = new Int32Array(PASS);
   readonly walkCache: WalkCache;
 
   constructor(readonly ram: GuestRamView, readonly contexts: ContextTable, readonly iotlb: Iotlb, walkCacheSize = 1024) {
@@ -58,7 +59,7 @@ export class TranslationEngine {
       return tlb.translated(s, iova);
     }
     tlb.count(0, 1);
-    return this.miss(ctx, iova, access, -1, s);
+    return this.slowMiss(ctx, iova, access, -1, s);
   }
 
   /**
@@ -74,7 +75,7 @@ export class TranslationEngine {
     for (let k = from; k < to; k += PASS) {
       const end = Math.min(to, k + PASS);
       const misses = this.hitPass(ctx | 0, access, iovas, k, end, out);
-      if (misses > 0) faults += this.missPass(ctx | 0, access, iovas, misses, out);
+      if (misses > 0) faults += this.missPassFor(ctx | 0, access, iovas, misses, out);
       this.iotlb.count(end - k - misses, 0);
     }
     return faults;
@@ -82,15 +83,17 @@ export class TranslationEngine {
 
   /** Serves the 4 KiB hits of iovas[from..to); returns how many missed (their indexes are in missIdx). */
   private hitPass(c: number, access: number, iovas: Float64Array, from: number, to: number, out: Float64Array): number {
+    // `| 0` makes each loop-invariant an int32 once, so that V8 does not re-check it on every iteration.
     const tlb = this.iotlb;
     const ent = tlb.ent;
-    const mask = tlb.setMask;
-    const w = tlb.ways;
-    const stride = w * FIELDS;
+    const mask = tlb.setMask | 0;
+    const w = tlb.ways | 0;
+    const stride = (w * FIELDS) | 0;
     const salt = Iotlb.salt(c, 12) | 0;
+    const acc = access | 0;
     const missIdx = this.missIdx;
     let n = 0;
-    for (let k = from; k < to; k++) {
+    for (let k = from | 0; k < to; k++) {
       const iova = iovas[k]!;
       const vpn = Math.floor(iova / 4096);
       const b = (((vpn | 0) ^ salt) & mask) * stride;
@@ -109,7 +112,7 @@ export class TranslationEngine {
           }
         }
       }
-      if (s >= 0 && (ent[s + 3 * w]! & access) === access) {
+      if (s >= 0 && (ent[s + 3 * w]! & acc) === acc) {
         out[k] = iova + ent[s + 2 * w]!;
       } else {
         missIdx[n++] = k;
@@ -118,22 +121,49 @@ export class TranslationEngine {
     return n;
   }
 
+  /** The miss pass: the VT-d fast path (vtd-miss-pass.ts) for VT-d contexts, else the general one. */
+  private missPassFor(c: number, access: number, iovas: Float64Array, n: number, out: Float64Array): number {
+    const o = this.loadContext(c);
+    if (o >= 0 && this.ctxWords[o + 1] === CTX_FMT_VTD_SL) {
+      return vtdMissPass(this, c, access, this.ctxWords[o + 6]!, this.ctxWords[o + 7]!, iovas, n, out);
+    }
+    return this.missPass(c, access, iovas, n, out);
+  }
+
+  /** Offset of a context's snapshot in ctxWords (read on first use), or -1 for an id outside the table. */
+  private loadContext(ctx: number): number {
+    if (!(ctx >= 0 && ctx < this.loaded.length)) return -1;
+    const o = ctx * CTX_WORDS;
+    if (!this.loaded[ctx]) {
+      this.contexts.read(ctx, this.ctxWords, o);
+      this.loaded[ctx] = 1;
+    }
+    return o;
+  }
+
   private missPass(c: number, access: number, iovas: Float64Array, n: number, out: Float64Array): number {
     const tlb = this.iotlb;
+    const salt = Iotlb.salt(c, 12) | 0;
+    const mask = tlb.setMask | 0;
+    const stride = (tlb.ways * FIELDS) | 0;
     const lru = tlb.policy === 'lru';
     let faults = 0;
     let misses = 0;
     for (let i = 0; i < n; i++) {
       const k = this.missIdx[i]!;
       const iova = iovas[k]!;
-      const s = tlb.lookup(c, iova);
+      const vpn = Math.floor(iova / 4096);
+      const b = (((vpn | 0) ^ salt) & mask) * stride;
+      // An earlier miss of this pass may have filled the page.
+      let s = tlb.probe4k(b, vpn, c);
+      if (s < 0 && tlb.hasLarge) s = tlb.lookupLarge(c, iova);
       if (s >= 0 && (tlb.perm(s) & access) === access) {
         if (lru) tlb.touch(s);
         out[k] = tlb.translated(s, iova);
         continue;
       }
       misses++;
-      const r = this.miss(c, iova, access, tlb.block(c, Math.floor(iova / 4096), 12), s);
+      const r = this.slowMiss(c, iova, access, b, s);
       if (r < 0) faults++;
       out[k] = r;
     }
@@ -146,14 +176,10 @@ export class TranslationEngine {
    * IOTLB; the address or -reason. `b` is the 4 KiB set block the caller
    * probed (or -1), `stale` a slot that matched without the permission.
    */
-  private miss(ctx: number, iova: number, access: number, b: number, stale: number): number {
-    if (!(ctx >= 0 && ctx < this.loaded.length)) return -XLATE_NO_CONTEXT;
+  slowMiss(ctx: number, iova: number, access: number, b: number, stale: number): number {
+    const o = this.loadContext(ctx);
+    if (o < 0) return -XLATE_NO_CONTEXT;
     const w = this.ctxWords;
-    const o = ctx * CTX_WORDS;
-    if (!this.loaded[ctx]) {
-      this.contexts.read(ctx, w, o);
-      this.loaded[ctx] = 1;
-    }
     const format = w[o + 1]!;
     const r = this.walk;
     const pwc = this.walkCache;
@@ -183,7 +209,7 @@ export class TranslationEngine {
     } else if (format === CTX_FMT_TCE) {
       err = tceWalk(this.ram, this.root(o), w[o + 4]! >>> 0, w[o + 5]!, w[o + 6]!, iova, access, r);
     } else if (format === CTX_FMT_IDENTITY) {
-      r.addr = iova - (iova % 4096);
+      r.addr = Math.floor(iova / 4096) * 4096;
       r.shift = 12;
       r.perm = IOMMU_RW;
       return iova;
@@ -194,9 +220,10 @@ export class TranslationEngine {
     const tlb = this.iotlb;
     if (stale >= 0) tlb.drop(stale);
     if (r.shift !== 12 || b < 0) return tlb.translated(tlb.insert(ctx, iova, r.shift, r.addr, r.perm), iova);
-    const start = iova - (iova % 4096);
-    tlb.fill(b, ctx, start / 4096, r.addr - start, r.perm | (12 << 8));
-    return iova + (r.addr - start);
+    const vpn = Math.floor(iova / 4096);
+    const delta = r.addr - vpn * 4096;
+    tlb.fill(b, ctx, vpn, delta, r.perm | (12 << 8));
+    return iova + delta;
   }
 
   private root(o: number): number {
