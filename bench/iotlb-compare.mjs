@@ -13,7 +13,7 @@
 // cc and GLib (pkg-config glib-2.0) are present; otherwise only viommu runs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -80,6 +80,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function main() {
   if (!existsSync(viommu)) throw new Error('dist/viommu.js is missing: run `npm run build` first');
   const withAnchors = buildAnchors();
+  const loadBefore = loadavg()[0];
   const samples = new Map();
   for (let r = 0; r < rounds; r++) {
     for (const s of scenarios) {
@@ -94,10 +95,12 @@ function main() {
     process.stderr.write(`round ${r + 1}/${rounds} done\n`);
   }
   const med = (s, key) => median(samples.get(`${s.name}|${key}`)?.tps ?? [NaN]);
+  const best = (s, key) => Math.max(...(samples.get(`${s.name}|${key}`)?.tps ?? [NaN]));
   const lines = [];
   const say = (l) => lines.push(l);
   say(`IOTLB workload iotlb-std/1, ops ${ops}, ${rounds} rounds (median), ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}),`);
   say(`node ${process.version}; viommu IOTLB ${CAPACITY} entries 4-way FIFO per thread; native_flat ${CAPACITY} entries; qemu_like 1024.`);
+  say(`1-minute load average before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0].toFixed(2)} (other work on the machine competes for the 2 cores).`);
   say('');
   say('| scenario | program | translations/s (median) | min | max | hits | misses | checksum |');
   say('|---|---|---:|---:|---:|---:|---:|---:|');
@@ -108,16 +111,19 @@ function main() {
   }
   say('');
   const [hit, miss, , wHit, wMiss] = scenarios;
+  const ratio = (s, a, b) => [med(s, a) / med(s, b), best(s, a) / best(s, b)];
   const targets = [
-    withAnchors && ['hit path: viommu / qemu_like', med(hit, 'viommu_w0') / med(hit, 'qemu_like'), 1.5],
-    withAnchors && ['hit path: viommu / native_flat', med(hit, 'viommu_w0') / med(hit, 'native_flat'), 0.25],
-    withAnchors && ['miss-heavy: viommu / qemu_like', med(miss, 'viommu_w0') / med(miss, 'qemu_like'), 5],
-    ['hit path: 2 workers / 1 worker', med(wHit, 'viommu_w2') / med(wHit, 'viommu_w1'), 1.7],
-    ['miss-heavy: 2 workers / 1 worker', med(wMiss, 'viommu_w2') / med(wMiss, 'viommu_w1'), 1.7],
+    withAnchors && ['hit path: viommu / qemu_like', ratio(hit, 'viommu_w0', 'qemu_like'), 1.5],
+    withAnchors && ['hit path: viommu / native_flat', ratio(hit, 'viommu_w0', 'native_flat'), 0.25],
+    withAnchors && ['miss-heavy: viommu / qemu_like', ratio(miss, 'viommu_w0', 'qemu_like'), 5],
+    ['hit path: 2 workers / 1 worker', ratio(wHit, 'viommu_w2', 'viommu_w1'), 1.7],
+    ['miss-heavy: 2 workers / 1 worker', ratio(wMiss, 'viommu_w2', 'viommu_w1'), 1.7],
   ].filter(Boolean);
-  say('| ratio | measured | target | met |');
-  say('|---|---:|---:|---|');
-  for (const [name, v, goal] of targets) say(`| ${name} | ${v.toFixed(2)}x | >= ${goal}x | ${v >= goal ? 'yes' : 'no'} |`);
+  say('| ratio | of medians | of bests | target | met (medians) |');
+  say('|---|---:|---:|---:|---|');
+  for (const [name, [m, b], goal] of targets) {
+    say(`| ${name} | ${m.toFixed(2)}x | ${b.toFixed(2)}x | >= ${goal}x | ${m >= goal ? 'yes' : 'no'} |`);
+  }
   console.log(lines.join('\n'));
 }
 

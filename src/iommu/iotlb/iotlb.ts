@@ -201,26 +201,28 @@ export class Iotlb {
     const w = this.ways;
     const set = b >> this.blockLog2;
     const vm = this.valid[set]!;
+    const shift = meta >>> 8;
     let s: number;
-    if (vm !== this.fullMask) {
-      s = b + 31 - Math.clz32(~vm & (vm + 1));
-    } else {
+    if (vm === this.fullMask) {
       s = this.policy === 'lru' ? this.lruVictim(b) : this.fifoVictim(b);
       this.counters[CTR_EVICTIONS]!++;
-      if (e[s + 3 * w]! >>> 8 === meta >>> 8) this.shiftCount[meta >>> 8]!--; // same size: no bookkeeping beyond the count
-      else this.drop(s);
+    } else {
+      s = b + 31 - Math.clz32(~vm & (vm + 1));
     }
-    this.valid[set] = this.valid[set]! | (1 << (s - b));
+    // Replacing an entry of the same size changes no bookkeeping (the common case).
+    if (e[s + 3 * w] === 0 || e[s + 3 * w]! >>> 8 !== shift) {
+      this.drop(s);
+      this.valid[set] = this.valid[set]! | (1 << (s - b));
+      if (this.shiftCount[shift]!++ === 0 && shift > 12) {
+        this.large = [...this.large, shift].sort((x, y) => x - y);
+        this.hasLarge = true;
+      }
+    }
     e[s] = vpn;
     e[s + w] = ctx | 0;
     e[s + 2 * w] = delta;
     e[s + 3 * w] = meta;
     if (this.policy === 'lru') this.touch(s);
-    const shift = meta >>> 8;
-    if (this.shiftCount[shift]!++ === 0 && shift > 12) {
-      this.large = [...this.large, shift].sort((x, y) => x - y);
-      this.hasLarge = true;
-    }
     return s;
   }
 
