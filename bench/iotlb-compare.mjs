@@ -7,7 +7,8 @@
 // process; a round runs every program once per scenario; the figure kept is
 // the median over the rounds.
 //
-//   node bench/iotlb-compare.mjs [--rounds N] [--ops N]      (prints Markdown tables)
+//   node bench/iotlb-compare.mjs [--rounds N] [--ops N] [--only TEXT]   (prints Markdown tables)
+//   --only keeps the scenarios whose name contains TEXT (e.g. --only workers).
 //
 // Needs `npm run build` (dist/viommu.js). The anchors are built with make if
 // cc and GLib (pkg-config glib-2.0) are present; otherwise only viommu runs.
@@ -29,6 +30,7 @@ const flag = (name, dflt) => {
 };
 const rounds = flag('rounds', 5);
 const ops = flag('ops', 20_000_000);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : '';
 
 function have(cmd, argv) {
   return spawnSync(cmd, argv, { stdio: 'ignore' }).status === 0;
@@ -50,13 +52,14 @@ function run(cmd, argv) {
 }
 
 const CAPACITY = 4096;
-const scenarios = [
+const allScenarios = [
   { name: 'hit path (ws 1024, random)', pages: 65536, ws: 1024, pattern: 'random', workers: [0] },
   { name: 'miss-heavy (ws 65536, random)', pages: 65536, ws: 65536, pattern: 'random', workers: [0] },
   { name: 'sequential (ws 1024, seq)', pages: 65536, ws: 1024, pattern: 'seq', workers: [0] },
   { name: 'workers, hit path (ws 1024)', pages: 65536, ws: 1024, pattern: 'random', workers: [1, 2], noAnchors: true },
   { name: 'workers, miss-heavy (ws 65536)', pages: 65536, ws: 65536, pattern: 'random', workers: [1, 2], noAnchors: true },
 ];
+const scenarios = allScenarios.filter((s) => s.name.includes(only));
 
 function programs(s, withAnchors) {
   const p = [];
@@ -110,7 +113,7 @@ function main() {
     say(`| ${name} | ${key} | ${m(median(v.tps))} | ${m(Math.min(...v.tps))} | ${m(Math.max(...v.tps))} | ${v.hits} | ${v.misses} | ${v.checksum} |`);
   }
   say('');
-  const [hit, miss, , wHit, wMiss] = scenarios;
+  const [hit, miss, , wHit, wMiss] = allScenarios;
   const ratio = (s, a, b) => [med(s, a) / med(s, b), best(s, a) / best(s, b)];
   const targets = [
     withAnchors && ['hit path: viommu / qemu_like', ratio(hit, 'viommu_w0', 'qemu_like'), 1.5],
@@ -118,7 +121,7 @@ function main() {
     withAnchors && ['miss-heavy: viommu / qemu_like', ratio(miss, 'viommu_w0', 'qemu_like'), 5],
     ['hit path: 2 workers / 1 worker', ratio(wHit, 'viommu_w2', 'viommu_w1'), 1.7],
     ['miss-heavy: 2 workers / 1 worker', ratio(wMiss, 'viommu_w2', 'viommu_w1'), 1.7],
-  ].filter(Boolean);
+  ].filter((x) => x && !Number.isNaN(x[1][0]));
   say('| ratio | of medians | of bests | target | met (medians) |');
   say('|---|---:|---:|---:|---|');
   for (const [name, [m, b], goal] of targets) {

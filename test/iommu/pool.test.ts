@@ -26,6 +26,9 @@ t.test('the pool translates what the calling thread translates', async (t) => {
   const r = await pool.translate(m.ctx, IOMMU_RO, bad, sharedOut(2));
   t.equal(r.faults, 2, 'unmapped IOVAs come back as faults, counted');
   t.equal(pool.iotlbs.reduce((a, x) => a + x.hits + x.misses, 0), 200_002, 'each worker counts in its own IOTLB');
+  pool.releaseBuffer(bad.buffer as SharedArrayBuffer);
+  const again = new Float64Array(new SharedArrayBuffer(8)).fill(0x1234_5000);
+  t.same(await pool.translate(m.ctx, IOMMU_RO, again, sharedOut(1)), { faults: 1 }, 'buffers come and go');
 });
 
 t.test('a worker killed mid-batch: its pieces are retried, the batch completes, the worker is replaced', async (t) => {

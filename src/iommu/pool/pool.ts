@@ -46,6 +46,7 @@ export class TranslationPool {
   private readonly handles: Handle[] = [];
   private readonly queue: Piece[] = [];
   private readonly bufferIds = new Map<SharedArrayBuffer, number>();
+  private nextBufferId = 0;
   private closing = false;
   /** Workers replaced after a crash, exit, hang or fence. */
   replacements = 0;
@@ -118,7 +119,7 @@ export class TranslationPool {
   private bufferId(sab: SharedArrayBuffer): number {
     let id = this.bufferIds.get(sab);
     if (id !== undefined) return id;
-    id = this.bufferIds.size;
+    id = this.nextBufferId++;
     this.bufferIds.set(sab, id);
     for (const h of this.handles) {
       if (!h?.alive) continue;
@@ -126,6 +127,18 @@ export class TranslationPool {
       Atomics.add(h.ring.ctl, W_MAIL, 1);
     }
     return id;
+  }
+
+  /** Forgets a buffer (no batch on it may be in flight): the workers drop their view of it. */
+  releaseBuffer(sab: SharedArrayBuffer): void {
+    const id = this.bufferIds.get(sab);
+    if (id === undefined) return;
+    this.bufferIds.delete(sab);
+    for (const h of this.handles) {
+      if (!h?.alive) continue;
+      h.post({ id, sab: null });
+      Atomics.add(h.ring.ctl, W_MAIL, 1);
+    }
   }
 
   /**

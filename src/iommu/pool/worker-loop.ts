@@ -24,10 +24,10 @@ export interface WorkerInit {
   readonly buffers: readonly (readonly [number, SharedArrayBuffer])[];
 }
 
-/** A buffer registration sent on the worker's port. */
+/** A buffer registration (or, with sab null, its release) sent on the worker's port. */
 export interface BufferMessage {
   readonly id: number;
-  readonly sab: SharedArrayBuffer;
+  readonly sab: SharedArrayBuffer | null;
 }
 
 /** Translations between two polls of the shootdown bus (bounds how long a quiesce waits). */
@@ -54,7 +54,8 @@ export function runWorker(init: WorkerInit): void {
   const drainMail = () => {
     for (let m = receiveMessageOnPort(init.port); m; m = receiveMessageOnPort(init.port)) {
       const msg = m.message as BufferMessage;
-      buffers.set(msg.id, new Float64Array(msg.sab));
+      if (msg.sab) buffers.set(msg.id, new Float64Array(msg.sab));
+      else buffers.delete(msg.id);
       mailSeen++;
     }
   };
