@@ -100,3 +100,24 @@ t.test('LPAE, TCE and identity contexts go through the same engine', async (t) =
   m.coherence.setContext(2, { format: CTX_FMT_TCE, root: 0x30_0000, params: [16, 12, TCE_TABLE_BE] });
   t.equal(m.engine.translate(2, 0x3010, IOMMU_RO), 0x55_5010, 'rewriting a context drops what was cached for it');
 });
+
+t.test('batch path: the walk cache serves misses, reports faults, and follows a replaced table after invalidation', async (t) => {
+  const m = vtd();
+  const base = 0x7000_0000;
+  for (let i = 0; i < 4; i++) m.tables.map(m.slpt, base + i * 4096, 0x50_0000 + i * 4096);
+  const iovas = Float64Array.of(base, base + 0x1008, base + 0x2010, base + 0x5000);
+  const out = new Float64Array(4);
+  t.equal(m.engine.translateBatch(1, IOMMU_RO, iovas, 0, 4, out), 1);
+  t.same([...out], [0x50_0000, 0x50_1008, 0x50_2010, -VTD_FR_READ], 'the unmapped page faults with its VT-d reason');
+  // The guest points the 2 MiB region at a new last-level table (a PDE change), then invalidates the range.
+  const v = m.ram;
+  const l3 = v.ld64le(m.slpt + (Math.floor(base / 2 ** 39) % 512) * 8) ? (v.lo & ~0xfff) >>> 0 : -1;
+  const l2 = v.ld64le(l3 + (Math.floor(base / 2 ** 30) % 512) * 8) ? (v.lo & ~0xfff) >>> 0 : -1;
+  const pde = l2 + (Math.floor(base / 2 ** 21) % 512) * 8;
+  const newTable = 0x7f_0000;
+  for (let i = 0; i < 8; i++) v.st64le(newTable + i * 8, 0x60_0000 + i * 4096 + 3, 0);
+  v.st64le(pde, newTable | 3, 0);
+  m.coherence.invalidateRange(1, base, 0x20_0000);
+  m.engine.translateBatch(1, IOMMU_RO, iovas, 0, 4, out);
+  t.same([...out], [0x60_0000, 0x60_1008, 0x60_2010, 0x60_5000], 'every page now comes from the new table');
+});

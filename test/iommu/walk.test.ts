@@ -233,3 +233,17 @@ t.test('TCE: big-endian entries, permissions, window and table bounds', async (t
   t.equal(tceWalk(ram, table, 4, 16, TCE_TABLE_BE, 0x3_0000, WALK_READ, r), 0, '64K IOMMU pages');
   t.same([r.addr, r.shift], [0x1_0045_0000, 16]);
 });
+
+t.test('LPAE and TCE: hostile tables end in a result or a fault, never a hang or an exception', async (t) => {
+  const g = guest();
+  const root = g.alloc();
+  for (let i = 0; i < 512; i++) g.set(root + i * 8, BigInt(root) | 3n | 0x400n); // every entry points back at this table
+  const r = new WalkResult();
+  t.equal(lpaeS1Walk(g.ram, root, 12, 16, 44, 0, 0x1234_5678_9000, WALK_READ, r), 0, 'four reads of the same page');
+  t.same([r.addr, r.level], [root, 3]);
+  t.equal(lpaeS1Walk(g.ram, root, 12, 16, 44, 0, -1, WALK_READ, r), LPAE_FAULT_TRANSLATION, 'a negative IOVA');
+  t.equal(lpaeS1Walk(g.ram, root, 13, 16, 44, 0, 0, WALK_READ, r), LPAE_FAULT_TRANSLATION, 'a granule that does not exist');
+  t.equal(lpaeS1Walk(g.ram, root + 4, 12, 16, 44, 0, 0, WALK_READ, r), 0, 'a misaligned TTB is aligned down, as QEMU does');
+  t.equal(tceWalk(g.ram, root + 4, 16, 12, 0, 0, WALK_READ, r), TCE_FAULT_TABLE, 'a misaligned TCE table reads nothing');
+  t.equal(tceWalk(g.ram, root, 2 ** 40, 52, 0, 0, WALK_READ, r), TCE_FAULT_WINDOW, 'an impossible page shift');
+});
