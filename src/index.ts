@@ -4,6 +4,7 @@
  */
 export * from './base/index.js';
 export * from './memory/index.js';
+export * from './iommu/index.js';
 export * from './pci/index.js';
 export * from './machine/index.js';
 export * from './machine/firmware/index.js';

@@ -1,3 +1,4 @@
+import { runBench } from './bench.js';
 import { runBoot } from './boot.js';
 import { runFirmware } from './firmware.js';
 import type { CliIo } from './io.js';
@@ -10,12 +11,16 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   boot: {
-    summary: 'build a machine (config file or -- QEMU options) and print info pci and info mtree',
+    summary: 'boot a machine (default, config file or -- QEMU options) with the synthetic guest and print the boot report',
     run: runBoot,
   },
   firmware: {
     summary: 'build a machine and write its ACPI tables (SIG.dat) and device tree (machine.dtb) to --out DIR',
     run: runFirmware,
+  },
+  bench: {
+    summary: 'run a benchmark (iotlb: the standard IOTLB workload)',
+    run: runBench,
   },
 };
 

@@ -13,6 +13,7 @@ import { REGRESSION_SWITCHES, type RegressionSwitch } from './iommu/core.js';
 import { IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ, IOMMU_DOMAIN_IDENTITY } from './iommu/domain-types.js';
 import { GuestKernel } from './kernel.js';
 import type { IommuModule } from './module.js';
+import { builtinIommuModules } from './iommu-modules.js';
 import type { DmaOracle } from './oracle/oracle.js';
 import { pciEnableAcs } from './pci/acs.js';
 import { ecamAccess, type PciConfigAccess } from './pci/config-access.js';
@@ -43,7 +44,7 @@ export interface BootOptions {
   readonly seed?: number;
   /** An oracle the machine feeds with DMA observations (see oracle/observation.ts); a fresh one otherwise. */
   readonly oracle?: DmaOracle;
-  /** vIOMMU guest drivers. */
+  /** vIOMMU guest drivers (default: all built-in ones, each binding only to hardware the firmware describes). */
   readonly modules?: readonly IommuModule[];
   /** More PCI drivers (virtio, vfio-like users). */
   readonly drivers?: readonly ((k: GuestKernel) => PciDriver)[];
@@ -92,7 +93,7 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
     dma: { swiotlbBytes: o.swiotlbBytes ?? DEFAULT_DMA_API.swiotlbBytes, fq: { ...DEFAULT_DMA_API.fq, ...o.fq } },
     ...(o.oracle ? { oracle: o.oracle } : {}),
   }, parsers);
-  const modules = o.modules ?? [];
+  const modules = o.modules ?? builtinIommuModules();
   const mcfgKey = parsers.register('MCFG', parseMcfg);
   parsers.register('APIC', parseMadt);
   for (const m of modules) m.acpiParsers?.(parsers);

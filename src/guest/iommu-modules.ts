@@ -1,0 +1,12 @@
+import type { IommuModule } from './module.js';
+
+/**
+ * The vIOMMU guest drivers built into the synthetic guest, as in a distro
+ * kernel: every one is loaded, and each binds only if the firmware
+ * describes its hardware (DMAR for intel-iommu, IORT or the DT for
+ * arm-smmu-v3, VIOT / DT / config space for virtio-iommu, the pseries
+ * device tree for the TCE tables). Each vIOMMU issue adds its module here.
+ */
+export function builtinIommuModules(): IommuModule[] {
+  return [];
+}
