@@ -43,15 +43,15 @@ export function mapRequest(dev: VirtioIommu, req: MapReq): number {
   if (dev.mappingCount >= dev.opts.maxMappings) return VIRTIO_IOMMU_S_NOMEM;
   d.mappings.insert(s, e, p, req.flags);
   dev.mappingCount++;
-  notifyMappings(dev, d.endpoints, [{ start: s, end: e, phys: p, flags: req.flags }], true);
+  notifyMappings(d.endpoints, [{ start: s, end: e, phys: p, flags: req.flags }], true);
   return VIRTIO_IOMMU_S_OK;
 }
 
 function removeMapping(dev: VirtioIommu, d: ViommuDomain, m: Mapping): void {
   d.mappings.remove(m.start);
   dev.mappingCount--;
-  notifyMappings(dev, d.endpoints, [m], false);
-  dev.notifySink?.invalidateRange(d, m.start, m.end);
+  dev.invalidateRange(d, m.start, m.end);
+  notifyMappings(d.endpoints, [m], false);
 }
 
 /**

@@ -34,6 +34,8 @@ export interface VirtioIommuOptions {
   /** Live domains and mappings the device holds before it answers NOMEM. */
   readonly maxDomains: number;
   readonly maxMappings: number;
+  /** Entries of the IOTLB in front of the mapping trees. */
+  readonly iotlbCapacity: number;
   /** The built-in topology description (offered with VIRTIO_IOMMU_F_X_TOPOLOGY); empty: none. */
   readonly topology: readonly TopologyItem[];
 }
@@ -51,5 +53,6 @@ export const VIRTIO_IOMMU_DEFAULTS: VirtioIommuOptions = Object.freeze({
   reservedRegions: [],
   maxDomains: 1 << 16,
   maxMappings: 1 << 20,
+  iotlbCapacity: 4096,
   topology: [],
 });

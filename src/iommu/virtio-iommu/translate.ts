@@ -1,67 +1,112 @@
-import { IOMMU_NONE, IOMMU_RO, IOMMU_RW, IOMMU_WO, type IOMMUTLBEntry } from '../../memory/iommu-types.js';
+import { IOMMU_NONE, IOMMU_RW, type IOMMUTLBEntry } from '../../memory/iommu-types.js';
+import { POW2 } from '../walk/walk-result.js';
+import type { ViommuDomain } from './domain.js';
 import type { EndpointRegion } from './endpoint-region.js';
 import {
   VIRTIO_IOMMU_FAULT_F_ADDRESS, VIRTIO_IOMMU_FAULT_F_READ, VIRTIO_IOMMU_FAULT_F_WRITE, VIRTIO_IOMMU_FAULT_R_DOMAIN,
-  VIRTIO_IOMMU_FAULT_R_MAPPING, VIRTIO_IOMMU_FAULT_R_UNKNOWN, VIRTIO_IOMMU_MAP_F_READ, VIRTIO_IOMMU_MAP_F_WRITE,
-  VIRTIO_IOMMU_RESV_MEM_T_MSI,
+  VIRTIO_IOMMU_FAULT_R_MAPPING, VIRTIO_IOMMU_FAULT_R_UNKNOWN, VIRTIO_IOMMU_RESV_MEM_T_MSI,
 } from './regs.js';
+import { mappingPerm } from './viommu-notify.js';
 import type { VirtioIommu } from './virtio-iommu.js';
 
 const TWO53 = 2 ** 53;
+/** The largest IOTLB block filled from a mapping (1 GiB). */
+const MAX_BLOCK_SHIFT = 30;
 
+/** The entry the memory core reads at once; one per device, so the hot path allocates nothing. */
 function entry(dev: VirtioIommu, addr: number, translated: number, perm: number): IOMMUTLBEntry {
-  const page = Number(dev.granule);
-  return { targetAs: dev.platform.systemAs, iova: addr - (addr % page), translatedAddr: translated, addrMask: page - 1, perm };
+  const page = dev.granulePage;
+  const e = dev.scratch;
+  e.targetAs = dev.platform.systemAs;
+  e.iova = addr - (addr % page);
+  e.translatedAddr = translated;
+  e.addrMask = page - 1;
+  e.perm = perm;
+  return e;
 }
 
-function fault(dev: VirtioIommu, addr: number, reason: number, flags: number, sid: number): IOMMUTLBEntry {
-  dev.counters.faults++;
-  dev.platform.reportFault(reason, flags | VIRTIO_IOMMU_FAULT_F_ADDRESS, sid, addr);
+function fault(dev: VirtioIommu, addr: number, reason: number, flags: number, sid: number, report: boolean): IOMMUTLBEntry {
+  if (report) {
+    dev.counters.faults++;
+    dev.platform.reportFault(reason, flags | VIRTIO_IOMMU_FAULT_F_ADDRESS, sid, addr);
+  }
   return entry(dev, addr, addr, IOMMU_NONE);
 }
 
 /** A reserved region containing addr: -1 none, else its subtype (MSI doorbells translate with the identity). */
 function reservedType(dev: VirtioIommu, addr: number): number {
-  for (const r of dev.opts.reservedRegions) if (addr >= Number(r.low) && addr <= Number(r.high)) return r.type;
+  const r = dev.reservedNumeric;
+  for (let i = 0; i < r.length; i += 3) if (addr >= r[i]! && addr <= r[i + 1]!) return r[i + 2]!;
   return -1;
 }
 
 /**
+ * Fills the IOTLB with the largest naturally aligned block (4 KiB to 1 GiB)
+ * around addr that lies inside the mapping, translates to an equally
+ * aligned address and touches no reserved region.
+ */
+function fill(dev: VirtioIommu, d: ViommuDomain, addr: number, start: number, end: number, delta: number, perm: number): void {
+  let shift = 12;
+  for (let s = MAX_BLOCK_SHIFT; s > 12; s--) {
+    const size = POW2[s]!;
+    const b = addr - (addr % size);
+    if (b >= start && b + size - 1 <= end && (b + delta) % size === 0 && !dev.overlapsReserved(b, size)) {
+      shift = s;
+      break;
+    }
+  }
+  const size = POW2[shift]!;
+  const b = addr - (addr % size);
+  // A mapping that is not page-aligned (QEMU's compat mode allows it) is not cached.
+  if (b < start || b + size - 1 > end || (b + delta) % 4096 !== 0) return;
+  dev.iotlb.insert(d.tag, addr, shift, b + delta, perm);
+}
+
+/**
  * virtio_iommu_translate for one access of `flag` (IOMMU_RO / IOMMU_WO;
- * IOMMU_NONE asks for the permissions without reporting faults):
- * bypassed endpoints and MSI doorbells get the identity, RESERVED regions
- * and missing or insufficient mappings fault (MAPPING), unattached
- * endpoints fault (DOMAIN; QEMU: UNKNOWN for one it never attached, and
- * it looks at reserved regions only for attached ones). The entry covers
- * one granule; its permission is the mapping's.
+ * IOMMU_NONE asks for the permissions without reporting faults). The
+ * IOTLB answers translated domains first; on a miss: bypassed endpoints
+ * and MSI doorbells get the identity, RESERVED regions and missing or
+ * insufficient mappings fault (MAPPING), unattached endpoints fault
+ * (DOMAIN; QEMU: UNKNOWN for one it never attached, and it looks at
+ * reserved regions only for known endpoints). The entry covers one
+ * granule; its permission is the mapping's.
  */
 export function translate(dev: VirtioIommu, region: EndpointRegion, addr: number, flag: number): IOMMUTLBEntry {
   const sid = region.sid();
   const ep = dev.endpoints.get(sid);
+  const domain = ep?.domain;
+  const tlb = dev.iotlb;
+  if (domain && !domain.bypass) {
+    const s = tlb.lookup(domain.tag, addr);
+    if (s >= 0 && (tlb.perm(s) & flag) === flag) {
+      tlb.count(1, 0);
+      return entry(dev, addr, tlb.translated(s, addr), tlb.perm(s));
+    }
+    tlb.count(0, 1);
+  }
   const report = flag !== IOMMU_NONE;
   if (dev.compat && !ep) {
     if (dev.bypass) return entry(dev, addr, addr, IOMMU_RW);
-    return report ? fault(dev, addr, VIRTIO_IOMMU_FAULT_R_UNKNOWN, 0, sid) : entry(dev, addr, addr, IOMMU_NONE);
+    return fault(dev, addr, VIRTIO_IOMMU_FAULT_R_UNKNOWN, 0, sid, report);
   }
   const resv = reservedType(dev, addr);
   if (resv === VIRTIO_IOMMU_RESV_MEM_T_MSI) return entry(dev, addr, addr, IOMMU_RW);
-  if (resv >= 0) return report ? fault(dev, addr, VIRTIO_IOMMU_FAULT_R_MAPPING, 0, sid) : entry(dev, addr, addr, IOMMU_NONE);
-  const domain = ep?.domain;
+  if (resv >= 0) return fault(dev, addr, VIRTIO_IOMMU_FAULT_R_MAPPING, 0, sid, report);
   if (!domain) {
     if (dev.bypass) return entry(dev, addr, addr, IOMMU_RW);
-    return report ? fault(dev, addr, VIRTIO_IOMMU_FAULT_R_DOMAIN, 0, sid) : entry(dev, addr, addr, IOMMU_NONE);
+    return fault(dev, addr, VIRTIO_IOMMU_FAULT_R_DOMAIN, 0, sid, report);
   }
   if (domain.bypass) return entry(dev, addr, addr, IOMMU_RW);
   const tree = domain.mappings;
   const n = tree.findNumber(addr);
-  if (n < 0 || !tree.isNumeric(n)) {
-    return report ? fault(dev, addr, VIRTIO_IOMMU_FAULT_R_MAPPING, 0, sid) : entry(dev, addr, addr, IOMMU_NONE);
-  }
-  const mflags = tree.flagsOf(n);
-  const perm = (mflags & VIRTIO_IOMMU_MAP_F_READ ? IOMMU_RO : 0) | (mflags & VIRTIO_IOMMU_MAP_F_WRITE ? IOMMU_WO : 0);
-  const bad = (flag & IOMMU_RO && !(perm & IOMMU_RO) ? VIRTIO_IOMMU_FAULT_F_READ : 0)
-    | (flag & IOMMU_WO && !(perm & IOMMU_WO) ? VIRTIO_IOMMU_FAULT_F_WRITE : 0);
-  if (bad) return fault(dev, addr, VIRTIO_IOMMU_FAULT_R_MAPPING, bad, sid);
-  const translated = addr - tree.startOf(n) + tree.physOf(n);
-  return translated < TWO53 ? entry(dev, addr, translated, perm) : entry(dev, addr, addr, IOMMU_NONE);
+  if (n < 0 || !tree.isNumeric(n)) return fault(dev, addr, VIRTIO_IOMMU_FAULT_R_MAPPING, 0, sid, report);
+  const perm = mappingPerm(tree.flagsOf(n));
+  const bad = (flag & ~perm & 1 ? VIRTIO_IOMMU_FAULT_F_READ : 0) | (flag & ~perm & 2 ? VIRTIO_IOMMU_FAULT_F_WRITE : 0);
+  if (bad) return fault(dev, addr, VIRTIO_IOMMU_FAULT_R_MAPPING, bad, sid, true);
+  const start = tree.startOf(n);
+  const delta = tree.physOf(n) - start;
+  if (addr + delta >= TWO53) return entry(dev, addr, addr, IOMMU_NONE);
+  if (perm) fill(dev, domain, addr, start, tree.endOf(n), delta, perm);
+  return entry(dev, addr, addr + delta, perm);
 }

@@ -1,27 +1,39 @@
-import type { ViommuDomain, ViommuEndpoint } from './domain.js';
+import { IOMMU_NONE, IOMMU_RO, IOMMU_WO } from '../../memory/iommu-types.js';
+import { notifyOne } from '../iommu-region.js';
+import { IOMMU_NOTIFIER_MAP, IOMMU_NOTIFIER_UNMAP, type IOMMUNotifier, type IOMMUTLBEvent } from '../notifier.js';
+import type { ViommuEndpoint } from './domain.js';
+import type { EndpointRegion } from './endpoint-region.js';
 import type { Mapping } from './mapping-tree.js';
+import { pow2Chunks } from './notify.js';
+import { VIRTIO_IOMMU_MAP_F_MMIO, VIRTIO_IOMMU_MAP_F_READ, VIRTIO_IOMMU_MAP_F_WRITE } from './regs.js';
 
-/**
- * Where the device logic sends what other parts must learn: MAP and UNMAP
- * notifications per endpoint region (the IOMMU notifier API) and the
- * invalidations of cached translations (the IOTLB in front of the mapping
- * trees). The binding to the IOMMU core implements it.
- */
-export interface ViommuNotifySink {
-  /** A mapping appeared (MAP) or went (UNMAP) for an endpoint (virtio_iommu_notify_map / _unmap). */
-  notify(ep: ViommuEndpoint, isMap: boolean, m: Mapping): void;
-  /** Cached translations of the endpoint are stale (detach, bypass switch). */
-  invalidateEndpoint(ep: ViommuEndpoint): void;
-  /** The domain is gone. */
-  invalidateDomain(domain: ViommuDomain): void;
-  /** A range of the domain was unmapped. */
-  invalidateRange(domain: ViommuDomain, start: bigint, end: bigint): void;
+/** IOMMU_ACCESS_FLAG of a mapping's READ/WRITE flags. */
+export function mappingPerm(flags: number): number {
+  return (flags & VIRTIO_IOMMU_MAP_F_READ ? IOMMU_RO : 0) | (flags & VIRTIO_IOMMU_MAP_F_WRITE ? IOMMU_WO : 0);
 }
 
-/** Sends every mapping to every endpoint, in order (attach replay, detach, MAP/UNMAP). */
-export function notifyMappings(dev: { readonly notifySink: ViommuNotifySink | undefined }, eps: readonly ViommuEndpoint[],
-  mappings: readonly Mapping[], isMap: boolean): void {
-  const sink = dev.notifySink;
-  if (!sink) return;
-  for (const ep of eps) for (const m of mappings) sink.notify(ep, isMap, m);
+/**
+ * virtio_iommu_notify_map / _unmap on one endpoint region: nothing unless
+ * a notifier there asked for the event type; MAP is not sent for MMIO
+ * mappings or mappings with no permission; the range goes out as aligned
+ * power-of-two chunks (UNMAP with perm NONE). With `only`, the events go to
+ * that notifier alone (replay); otherwise to every notifier of the region.
+ */
+export function notifyMapping(region: EndpointRegion, m: Mapping, isMap: boolean, only?: IOMMUNotifier): void {
+  const flags = only ? only.notifierFlags : region.iommuNotifyFlags;
+  const perm = mappingPerm(m.flags);
+  if (isMap ? !(flags & IOMMU_NOTIFIER_MAP) || m.flags & VIRTIO_IOMMU_MAP_F_MMIO || !perm : !(flags & IOMMU_NOTIFIER_UNMAP)) return;
+  for (const c of pow2Chunks(m.start, m.end, m.phys, isMap)) {
+    const event: IOMMUTLBEvent = {
+      type: isMap ? IOMMU_NOTIFIER_MAP : IOMMU_NOTIFIER_UNMAP,
+      entry: { targetAs: region.targetAs, iova: c.iova, translatedAddr: c.translated, addrMask: c.addrMask, perm: isMap ? perm : IOMMU_NONE },
+    };
+    if (only) notifyOne(only, event);
+    else region.notify(0, event);
+  }
+}
+
+/** Sends every mapping to every endpoint's region, in order (attach replay, detach, MAP/UNMAP). */
+export function notifyMappings(eps: readonly ViommuEndpoint[], mappings: readonly Mapping[], isMap: boolean): void {
+  for (const ep of eps) for (const m of mappings) notifyMapping(ep.region, m, isMap);
 }

@@ -14,7 +14,9 @@ import {
 } from './regs.js';
 import { decodeRequest, type AttachReq, type DetachReq } from './requests.js';
 import { translate } from './translate.js';
-import { notifyMappings, type ViommuNotifySink } from './viommu-notify.js';
+import { notifyMapping, notifyMappings } from './viommu-notify.js';
+import { Iotlb } from '../iotlb/iotlb.js';
+import type { IOMMUNotifier } from '../notifier.js';
 
 /** What the device logic needs from its platform binding (virtio-iommu-pci in src/virtio). */
 export interface ViommuPlatform {
@@ -60,13 +62,35 @@ export class VirtioIommu implements EndpointTranslator {
   /** Features the driver accepted (the transport keeps this current). */
   negotiated = 0n;
   mappingCount = 0;
-  /** Where MAP/UNMAP notifications and IOTLB invalidations go (the IOMMU core binding). */
-  notifySink: ViommuNotifySink | undefined;
+  /**
+   * The shared IOTLB in front of the mapping trees (tagged by domain): a
+   * translation hits here with plain loads and walks a tree only on a miss.
+   * Requests run on the thread that translates, so an UNMAP's invalidation
+   * is complete when its reply is written.
+   */
+  readonly iotlb: Iotlb;
   readonly counters = { requests: 0, faults: 0, dropped: 0 };
+  /** The granule as a number, reserved regions as [low, high, subtype] triples (hot-path copies). */
+  readonly granulePage: number;
+  readonly reservedNumeric: Float64Array;
+  /** The one translation entry handed to the memory core (read at once, never kept). */
+  readonly scratch: IOMMUTLBEntry;
   private nextTag = 1;
 
   constructor(readonly opts: VirtioIommuOptions, readonly platform: ViommuPlatform) {
     this.bypass = opts.bootBypass;
+    this.iotlb = Iotlb.create({ capacity: opts.iotlbCapacity });
+    this.granulePage = Number(this.granule);
+    const lim = (v: bigint): number => (v >= 1n << 53n ? 2 ** 53 : Number(v));
+    this.reservedNumeric = Float64Array.from(opts.reservedRegions.flatMap((r) => [lim(r.low), lim(r.high), r.type]));
+    this.scratch = { targetAs: null, iova: 0, translatedAddr: 0, addrMask: 0, perm: 0 };
+  }
+
+  /** Whether [b, b + size) touches a reserved region. */
+  overlapsReserved(b: number, size: number): boolean {
+    const r = this.reservedNumeric;
+    for (let i = 0; i < r.length; i += 3) if (b <= r[i + 1]! && b + size - 1 >= r[i]!) return true;
+    return false;
   }
 
   get compat(): boolean {
@@ -150,7 +174,7 @@ export class VirtioIommu implements EndpointTranslator {
     ep.domain = domain;
     this.switchAddressSpace(ep.region);
     // Replay the domain's mappings on the endpoint's region.
-    notifyMappings(this, [ep], domain.mappings.all(), true);
+    notifyMappings([ep], domain.mappings.all(), true);
     return VIRTIO_IOMMU_S_OK;
   }
 
@@ -172,10 +196,9 @@ export class VirtioIommu implements EndpointTranslator {
   detachEndpoint(ep: ViommuEndpoint): void {
     const domain = ep.domain;
     if (!domain) return;
-    notifyMappings(this, [ep], domain.mappings.all(), false);
+    notifyMappings([ep], domain.mappings.all(), false);
     domain.endpoints.splice(domain.endpoints.indexOf(ep), 1);
     ep.domain = undefined;
-    this.notifySink?.invalidateEndpoint(ep);
     this.switchAddressSpace(ep.region);
     if (domain.endpoints.length === 0) this.deleteDomain(domain);
   }
@@ -184,7 +207,15 @@ export class VirtioIommu implements EndpointTranslator {
     this.mappingCount -= domain.mappings.size;
     domain.mappings.clear();
     this.domains.delete(domain.id);
-    this.notifySink?.invalidateDomain(domain);
+    this.iotlb.invalidateContext(domain.tag);
+  }
+
+  /** Drops cached translations of [start, end] in a domain (only ranges below 2^53 are ever cached). */
+  invalidateRange(domain: ViommuDomain, start: bigint, end: bigint): void {
+    const lim = 1n << 53n;
+    if (start >= lim) return;
+    const last = end < lim ? end : lim - 1n;
+    this.iotlb.invalidateRange(domain.tag, Number(start), Number(last - start + 1n));
   }
 
   /** The bypass rule (section 5.13.6; virtio_iommu_device_bypassed): BYPASS_CONFIG is always offered. */
@@ -218,6 +249,7 @@ export class VirtioIommu implements EndpointTranslator {
     this.endpoints.clear();
     this.domains.clear();
     this.mappingCount = 0;
+    this.iotlb.invalidateAll();
     this.negotiated = 0n;
     this.switchAll();
   }
@@ -238,5 +270,12 @@ export class VirtioIommu implements EndpointTranslator {
 
   translate(region: EndpointRegion, addr: number, flag: number): IOMMUTLBEntry {
     return translate(this, region, addr, flag);
+  }
+
+  /** virtio_iommu_replay: MAP events for every mapping of the endpoint's domain, to the notifier. */
+  replay(region: EndpointRegion, n: IOMMUNotifier): void {
+    const domain = this.endpoints.get(region.sid())?.domain;
+    if (!domain) return;
+    for (const m of domain.mappings.all()) notifyMapping(region, m, true, n);
   }
 }

@@ -66,7 +66,7 @@ export class VirtioIommuPci extends VirtioPciProxy implements PCIIOMMUOps {
     if (!r) {
       const system = this.ctx.systemMemory.root as ContainerRegion;
       r = new EndpointRegion(this.ctx.mem, `virtio-iommu-memory-region-${this.regionCount++}-${devfn}`,
-        () => PCI_BUILD_BDF(bus.number, devfn), system, this.core);
+        () => PCI_BUILD_BDF(bus.number, devfn), system, this.ctx.systemMemory, this.core);
       slots[devfn] = r;
       this.core.switchAddressSpace(r);
     }
