@@ -47,9 +47,14 @@ export class VirtioHarness {
     const dev = this.m.pciDevices().find((d) => d instanceof VirtioPciProxy && d.devfn === slot << 3 && (bus === undefined || d.bus.number === bus));
     if (!(dev instanceof VirtioPciProxy)) throw new Error(`no virtio-pci function at slot ${slot}`);
     this.dev = dev;
-    dev.configWrite(0x20, BAR4, 4);
-    dev.configWrite(0x24, 0, 4);
-    dev.configWrite(0x04, 0x6, 2);
+    this.mapBar();
+  }
+
+  /** Programs BAR 4 and enables memory decode and bus mastering (again after a system reset). */
+  mapBar(): void {
+    this.dev.configWrite(0x20, BAR4, 4);
+    this.dev.configWrite(0x24, 0, 4);
+    this.dev.configWrite(0x04, 0x6, 2);
   }
 
   r8(a: number): number {
