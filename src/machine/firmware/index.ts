@@ -32,3 +32,5 @@ export * from './fw-cfg/fw-cfg-board-items.js';
 export * from './from-board.js';
 export * from './hand-off.js';
 export * from './platform-setup.js';
+export * from './acpi/tables/viot.js';
+export * from './fdt/virtio-iommu-fdt.js';

@@ -9,6 +9,7 @@ import { gtdt } from './tables/gtdt.js';
 import { madtGic } from './tables/madt-gic.js';
 import { madtX86 } from './tables/madt-x86.js';
 import { mcfg } from './tables/mcfg.js';
+import { viot } from './tables/viot.js';
 
 /**
  * Each board's tables in QEMU 7.2's blob order (hw/i386/acpi-build.c
@@ -19,8 +20,9 @@ import { mcfg } from './tables/mcfg.js';
  * Tables QEMU has that do not describe the DMA path (HPET, WAET, PPTT, SPCR,
  * DBG2, SRAT) are not generated.
  */
-export const Q35_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([facs, dsdt, fadt, madtX86, mcfg]);
-export const VIRT_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([dsdt, fadt, madtGic, gtdt, mcfg]);
+export const Q35_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([facs, dsdt, fadt, madtX86, mcfg, viot]);
+/** virt: QEMU puts VIOT last, after IORT. */
+export const VIRT_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([dsdt, fadt, madtGic, gtdt, mcfg, viot]);
 
 const ACPI_BUILD_TABLE_SIZE = 0x20000;
 const ACPI_BUILD_ALIGN_SIZE = 0x1000;

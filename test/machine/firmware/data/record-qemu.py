@@ -178,6 +178,8 @@ def dtb(argv, out):
     # QEMU pads the blob to its buffer size; dtc re-packs it with the same node and property order.
     subprocess.run(['dtc', '-q', '-I', 'dtb', '-O', 'dtb', '-o', out, '/tmp/viommu-record.dtb'], check=True)
 
+VIOMMU_DATA = '../../../iommu/virtio-iommu/data/'
+
 RECORDINGS = {
     'q35-fwcfg': q35,
     'virt-fwcfg': virt,
@@ -195,6 +197,16 @@ RECORDINGS = {
                                       '-device', 'edu'], 'virt-lowecam-qemu.dtb'),
     'pseries-edu-dtb': lambda: dtb(['qemu-system-ppc64', '-M', 'pseries', '-nodefaults', '-display', 'none', '-device', 'edu'],
                                    'pseries-edu-qemu.dtb'),
+    # virtio-iommu topology descriptions (test/iommu/virtio-iommu/firmware.test.ts).
+    'q35-viommu-acpi': lambda: acpi_tables(['qemu-system-x86_64', '-M', 'q35', '-nodefaults', '-display', 'none', '-device',
+                                            'virtio-iommu-pci', '-device', 'edu', '-qtest', 'stdio'], 'io', 0,
+                                           ['outl 0xcf8 0x80000064', 'outl 0xcfc 0x0', 'outl 0xcf8 0x80000060', 'outl 0xcfc 0xb0000001'],
+                                           VIOMMU_DATA + 'q35-viommu-acpi'),
+    'virt-viommu-acpi': lambda: acpi_tables(['qemu-system-aarch64', '-M', 'virt', '-nodefaults', '-display', 'none', '-device',
+                                             'virtio-iommu-pci', '-device', 'edu', '-qtest', 'stdio'], 'mmio', 0x40000000, [],
+                                            VIOMMU_DATA + 'virt-viommu-acpi'),
+    'virt-viommu-dtb': lambda: dtb(['qemu-system-aarch64', '-M', 'virt', '-nodefaults', '-display', 'none', '-device', 'virtio-iommu-pci',
+                                    '-device', 'edu'], VIOMMU_DATA + 'virt-viommu-edu-qemu.dtb'),
 }
 
 # python3 record-qemu.py [NAME...]: every recording, or the named ones (QEMU's
