@@ -12,6 +12,7 @@ import {
   DATA_BASE_PAGE, WORKLOAD_DEFAULT_SEED, IOVA_BASE_PAGE, workloadChecksum, workloadMapping, workloadStream, type WorkloadParams,
 } from './iotlb-workload.js';
 import { VtdGuestTables } from './vtd-guest-tables.js';
+import { viommuBenchMachine } from '../virtio-iommu/bench.js';
 
 export const BENCH_IOMMUS = ['vtd', 'smmuv3', 'virtio-iommu', 'spapr'] as const;
 
@@ -76,7 +77,7 @@ export function checkBenchOptions(o: IotlbBenchOptions): void {
   int('workers', o.workers, 0, 32);
   if (o.pattern !== 'random' && o.pattern !== 'seq') throw ConfigError.unknown('--pattern', 'pattern', o.pattern, ['random', 'seq']);
   if (!(BENCH_IOMMUS as readonly string[]).includes(o.iommu)) throw ConfigError.unknown('--iommu', 'IOMMU', o.iommu, BENCH_IOMMUS);
-  if (o.iommu !== 'vtd') {
+  if (o.iommu !== 'vtd' && o.iommu !== 'virtio-iommu') {
     throw new ConfigError('--iommu', `'${o.iommu}' is not available yet (its vIOMMU model has not landed); use --iommu vtd`);
   }
 }
@@ -115,6 +116,7 @@ export function benchMachine(o: IotlbBenchOptions) {
  */
 export async function runIotlbBench(o: IotlbBenchOptions): Promise<IotlbBenchResult> {
   checkBenchOptions(o);
+  if (o.iommu === 'virtio-iommu') return runViommuBench(o);
   const m = benchMachine(o);
   const out = new Float64Array(new SharedArrayBuffer(o.ops * 8));
   out.fill(-1); // touch every page before timing
@@ -137,6 +139,18 @@ export async function runIotlbBench(o: IotlbBenchOptions): Promise<IotlbBenchRes
   } finally {
     await pool.close();
   }
+}
+
+/** The workload on the virtio-iommu model: MAP requests set it up, the device's IOTLB and mapping trees translate. */
+function runViommuBench(o: IotlbBenchOptions): IotlbBenchResult {
+  const m = viommuBenchMachine({ ...o, iotlb: { capacity: o.capacity, ways: o.ways, policy: o.policy } });
+  const out = new Float64Array(o.ops);
+  out.fill(-1);
+  const t0 = performance.now();
+  const faults = m.run(out);
+  const seconds = (performance.now() - t0) / 1000;
+  const t = m.dev.iotlb;
+  return result(o, seconds, t.hits, t.misses, t.evictions, faults, workloadChecksum(out, o.ops), t.capacity, t.entries);
 }
 
 export function result(o: IotlbBenchOptions, seconds: number, hits: number, misses: number, evictions: number, faults: number,

@@ -37,17 +37,32 @@ export interface Mapping {
   readonly flags: number;
 }
 
+/**
+ * Node layout. The lookup structure is a Float64Array of 4 values per
+ * node (one 32-byte block per visit): start and end as doubles, left and
+ * right (-1: none). A double orders u64 values monotonically, and is exact
+ * below 2^53, so a lookup of an address below 2^53 (every hot-path
+ * address) compares exactly against every key. The exact values live as
+ * u32 halves, 6 per node (start, end, phys), for the control path; heights
+ * and flags in their own arrays.
+ */
+const F = 4;
+const F_START = 0;
+const F_END = 1;
+const L = 2;
+const R = 3;
+const W = 6;
+const S_HI = 0;
+const S_LO = 1;
+const E_HI = 2;
+const E_LO = 3;
+const P_HI = 4;
+const P_LO = 5;
+
 export class MappingTree {
-  /** Node fields: start, end and phys halves, flags, children, height. */
-  private sHi = new Uint32Array(16);
-  private sLo = new Uint32Array(16);
-  private eHi = new Uint32Array(16);
-  private eLo = new Uint32Array(16);
-  private pHi = new Uint32Array(16);
-  private pLo = new Uint32Array(16);
+  private u = new Uint32Array(16 * W);
+  private f = new Float64Array(16 * F);
   private flg = new Uint8Array(16);
-  private left = new Int32Array(16);
-  private right = new Int32Array(16);
   private height = new Int8Array(16);
   private root = NIL;
   private free: number[] = [];
@@ -57,68 +72,69 @@ export class MappingTree {
   private alloc(): number {
     const f = this.free.pop();
     if (f !== undefined) return f;
-    if (this.used === this.sHi.length) this.grow();
+    if (this.used === this.flg.length) this.grow();
     return this.used++;
   }
 
   private grow(): void {
-    const n = this.sHi.length * 2;
-    const g32 = (a: Uint32Array): Uint32Array<ArrayBuffer> => {
-      const b = new Uint32Array(n);
-      b.set(a);
-      return b;
-    };
-    this.sHi = g32(this.sHi);
-    this.sLo = g32(this.sLo);
-    this.eHi = g32(this.eHi);
-    this.eLo = g32(this.eLo);
-    this.pHi = g32(this.pHi);
-    this.pLo = g32(this.pLo);
+    const n = this.flg.length * 2;
+    const u = new Uint32Array(n * W);
+    u.set(this.u);
+    this.u = u;
+    const fl = new Float64Array(n * F);
+    fl.set(this.f);
+    this.f = fl;
     const f = new Uint8Array(n);
     f.set(this.flg);
     this.flg = f;
-    const l = new Int32Array(n);
-    l.set(this.left);
-    this.left = l;
-    const r = new Int32Array(n);
-    r.set(this.right);
-    this.right = r;
     const h = new Int8Array(n);
     h.set(this.height);
     this.height = h;
   }
 
+  private left(n: number): number {
+    return this.f[n * F + L]!;
+  }
+  private right(n: number): number {
+    return this.f[n * F + R]!;
+  }
+  private setLeft(n: number, v: number): void {
+    this.f[n * F + L] = v;
+  }
+  private setRight(n: number, v: number): void {
+    this.f[n * F + R] = v;
+  }
   private h(n: number): number {
     return n === NIL ? 0 : this.height[n]!;
   }
   private fix(n: number): void {
-    this.height[n] = 1 + Math.max(this.h(this.left[n]!), this.h(this.right[n]!));
+    this.height[n] = 1 + Math.max(this.h(this.left(n)), this.h(this.right(n)));
   }
   private rotRight(n: number): number {
-    const l = this.left[n]!;
-    this.left[n] = this.right[l]!;
-    this.right[l] = n;
+    const l = this.left(n);
+    this.setLeft(n, this.right(l));
+    this.setRight(l, n);
     this.fix(n);
     this.fix(l);
     return l;
   }
   private rotLeft(n: number): number {
-    const r = this.right[n]!;
-    this.right[n] = this.left[r]!;
-    this.left[r] = n;
+    const r = this.right(n);
+    this.setRight(n, this.left(r));
+    this.setLeft(r, n);
     this.fix(n);
     this.fix(r);
     return r;
   }
   private balance(n: number): number {
     this.fix(n);
-    const bf = this.h(this.left[n]!) - this.h(this.right[n]!);
+    const bf = this.h(this.left(n)) - this.h(this.right(n));
     if (bf > 1) {
-      if (this.h(this.left[this.left[n]!]!) < this.h(this.right[this.left[n]!]!)) this.left[n] = this.rotLeft(this.left[n]!);
+      if (this.h(this.left(this.left(n))) < this.h(this.right(this.left(n)))) this.setLeft(n, this.rotLeft(this.left(n)));
       return this.rotRight(n);
     }
     if (bf < -1) {
-      if (this.h(this.right[this.right[n]!]!) < this.h(this.left[this.right[n]!]!)) this.right[n] = this.rotRight(this.right[n]!);
+      if (this.h(this.right(this.right(n))) < this.h(this.left(this.right(n)))) this.setRight(n, this.rotRight(this.right(n)));
       return this.rotLeft(n);
     }
     return n;
@@ -130,14 +146,19 @@ export class MappingTree {
     const s = u64(start);
     const e = u64(end);
     const p = u64(phys);
-    this.sHi[n] = s.hi;
-    this.sLo[n] = s.lo;
-    this.eHi[n] = e.hi;
-    this.eLo[n] = e.lo;
-    this.pHi[n] = p.hi;
-    this.pLo[n] = p.lo;
+    const o = n * W;
+    const u = this.u;
+    u[o + S_HI] = s.hi;
+    u[o + S_LO] = s.lo;
+    u[o + E_HI] = e.hi;
+    u[o + E_LO] = e.lo;
+    u[o + P_HI] = p.hi;
+    u[o + P_LO] = p.lo;
+    this.f[n * F + F_START] = Number(BigInt.asUintN(64, start));
+    this.f[n * F + F_END] = Number(BigInt.asUintN(64, end));
+    this.setLeft(n, NIL);
+    this.setRight(n, NIL);
     this.flg[n] = flags;
-    this.left[n] = this.right[n] = NIL;
     this.height[n] = 1;
     this.root = this.insertAt(this.root, n);
     this.size++;
@@ -145,8 +166,9 @@ export class MappingTree {
 
   private insertAt(t: number, n: number): number {
     if (t === NIL) return n;
-    if (cmp(this.sHi[n]!, this.sLo[n]!, this.sHi[t]!, this.sLo[t]!) < 0) this.left[t] = this.insertAt(this.left[t]!, n);
-    else this.right[t] = this.insertAt(this.right[t]!, n);
+    const u = this.u;
+    if (cmp(u[n * W + S_HI]!, u[n * W + S_LO]!, u[t * W + S_HI]!, u[t * W + S_LO]!) < 0) this.setLeft(t, this.insertAt(this.left(t), n));
+    else this.setRight(t, this.insertAt(this.right(t), n));
     return this.balance(t);
   }
 
@@ -160,42 +182,45 @@ export class MappingTree {
 
   private removeAt(t: number, hi: number, lo: number): number {
     if (t === NIL) return NIL;
-    const c = cmp(hi, lo, this.sHi[t]!, this.sLo[t]!);
-    if (c < 0) this.left[t] = this.removeAt(this.left[t]!, hi, lo);
-    else if (c > 0) this.right[t] = this.removeAt(this.right[t]!, hi, lo);
+    const c = cmp(hi, lo, this.u[t * W + S_HI]!, this.u[t * W + S_LO]!);
+    if (c < 0) this.setLeft(t, this.removeAt(this.left(t), hi, lo));
+    else if (c > 0) this.setRight(t, this.removeAt(this.right(t), hi, lo));
     else {
       this.size--;
       this.free.push(t);
-      const l = this.left[t]!;
-      const r = this.right[t]!;
+      const l = this.left(t);
+      const r = this.right(t);
       if (l === NIL) return r;
       if (r === NIL) return l;
       // Replace by the smallest node of the right subtree.
       let m = r;
-      while (this.left[m]! !== NIL) m = this.left[m]!;
-      this.right[m] = this.detachMin(r);
-      this.left[m] = l;
+      while (this.left(m) !== NIL) m = this.left(m);
+      this.setRight(m, this.detachMin(r));
+      this.setLeft(m, l);
       return this.balance(m);
     }
     return this.balance(t);
   }
 
   private detachMin(t: number): number {
-    if (this.left[t]! === NIL) return this.right[t]!;
-    this.left[t] = this.detachMin(this.left[t]!);
+    if (this.left(t) === NIL) return this.right(t);
+    this.setLeft(t, this.detachMin(this.left(t)));
     return this.balance(t);
   }
 
   /** The node with the greatest start <= (hi, lo), or -1. */
   private floor(hi: number, lo: number): number {
+    const u = this.u;
     let t = this.root;
     let best = NIL;
     while (t !== NIL) {
-      if (cmp(this.sHi[t]!, this.sLo[t]!, hi, lo) <= 0) {
+      const o = t * W;
+      const sh = u[o + S_HI]!;
+      if (sh < hi || (sh === hi && u[o + S_LO]! <= lo)) {
         best = t;
-        t = this.right[t]!;
+        t = this.right(t);
       } else {
-        t = this.left[t]!;
+        t = this.left(t);
       }
     }
     return best;
@@ -206,11 +231,11 @@ export class MappingTree {
     let t = this.root;
     let best = NIL;
     while (t !== NIL) {
-      if (cmp(this.sHi[t]!, this.sLo[t]!, hi, lo) > 0) {
+      if (cmp(this.u[t * W + S_HI]!, this.u[t * W + S_LO]!, hi, lo) > 0) {
         best = t;
-        t = this.left[t]!;
+        t = this.left(t);
       } else {
-        t = this.right[t]!;
+        t = this.right(t);
       }
     }
     return best;
@@ -222,38 +247,53 @@ export class MappingTree {
    */
   find(hi: number, lo: number): number {
     const n = this.floor(hi, lo);
-    if (n === NIL || cmp(this.eHi[n]!, this.eLo[n]!, hi, lo) < 0) return NIL;
-    return n;
+    if (n === NIL) return NIL;
+    const eh = this.u[n * W + E_HI]!;
+    return eh > hi || (eh === hi && this.u[n * W + E_LO]! >= lo) ? n : NIL;
   }
 
-  /** find() for an address below 2^53. */
+  /** find() for an address below 2^53: doubles only (exact there, see the layout). */
   findNumber(addr: number): number {
-    const hi = Math.floor(addr / TWO32);
-    return this.find(hi, addr - hi * TWO32);
+    const f = this.f;
+    let t = this.root;
+    let best = NIL;
+    while (t !== NIL) {
+      const o = t * F;
+      if (f[o + F_START]! <= addr) {
+        best = t;
+        t = f[o + R]!;
+      } else {
+        t = f[o + L]!;
+      }
+    }
+    return best !== NIL && f[best * F + F_END]! >= addr ? best : NIL;
   }
 
   /** Start, phys and end of a node as numbers (exact below 2^53; callers check with bigint when larger). */
   startOf(n: number): number {
-    return this.sHi[n]! * TWO32 + this.sLo[n]!;
+    return this.u[n * W + S_HI]! * TWO32 + this.u[n * W + S_LO]!;
   }
   endOf(n: number): number {
-    return this.eHi[n]! * TWO32 + this.eLo[n]!;
+    return this.u[n * W + E_HI]! * TWO32 + this.u[n * W + E_LO]!;
   }
   physOf(n: number): number {
-    return this.pHi[n]! * TWO32 + this.pLo[n]!;
+    return this.u[n * W + P_HI]! * TWO32 + this.u[n * W + P_LO]!;
   }
   flagsOf(n: number): number {
     return this.flg[n]!;
   }
   /** Whether the node's values all fit below 2^53. */
   isNumeric(n: number): boolean {
-    return this.eHi[n]! < 0x20_0000 && this.pHi[n]! + (this.eHi[n]! - this.sHi[n]!) < 0x20_0000;
+    const o = n * W;
+    return this.u[o + E_HI]! < 0x20_0000 && this.u[o + P_HI]! + (this.u[o + E_HI]! - this.u[o + S_HI]!) < 0x20_0000;
   }
 
   private mapping(n: number): Mapping {
+    const u = this.u;
+    const o = n * W;
     return {
-      start: big(this.sHi[n]!, this.sLo[n]!), end: big(this.eHi[n]!, this.eLo[n]!),
-      phys: big(this.pHi[n]!, this.pLo[n]!), flags: this.flg[n]!,
+      start: big(u[o + S_HI]!, u[o + S_LO]!), end: big(u[o + E_HI]!, u[o + E_LO]!),
+      phys: big(u[o + P_HI]!, u[o + P_LO]!), flags: this.flg[n]!,
     };
   }
 
@@ -262,11 +302,12 @@ export class MappingTree {
     const s = u64(start);
     const e = u64(end);
     const out: Mapping[] = [];
+    const u = this.u;
     let n = this.floor(s.hi, s.lo);
-    if (n === NIL || cmp(this.eHi[n]!, this.eLo[n]!, s.hi, s.lo) < 0) n = this.higher(s.hi, s.lo);
-    while (n !== NIL && cmp(this.sHi[n]!, this.sLo[n]!, e.hi, e.lo) <= 0) {
+    if (n === NIL || cmp(u[n * W + E_HI]!, u[n * W + E_LO]!, s.hi, s.lo) < 0) n = this.higher(s.hi, s.lo);
+    while (n !== NIL && cmp(u[n * W + S_HI]!, u[n * W + S_LO]!, e.hi, e.lo) <= 0) {
       out.push(this.mapping(n));
-      n = this.higher(this.sHi[n]!, this.sLo[n]!);
+      n = this.higher(u[n * W + S_HI]!, u[n * W + S_LO]!);
     }
     return out;
   }
@@ -276,9 +317,9 @@ export class MappingTree {
     const out: Mapping[] = [];
     const walk = (t: number): void => {
       if (t === NIL) return;
-      walk(this.left[t]!);
+      walk(this.left(t));
       out.push(this.mapping(t));
-      walk(this.right[t]!);
+      walk(this.right(t));
     };
     walk(this.root);
     return out;

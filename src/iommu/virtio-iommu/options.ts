@@ -1,3 +1,5 @@
+import type { IotlbOptions } from '../iotlb/iotlb.js';
+
 /** A reserved IOVA region reported by PROBE (QEMU ReservedRegion: low, high inclusive, subtype). */
 export interface ReservedRegion {
   readonly low: bigint;
@@ -34,8 +36,8 @@ export interface VirtioIommuOptions {
   /** Live domains and mappings the device holds before it answers NOMEM. */
   readonly maxDomains: number;
   readonly maxMappings: number;
-  /** Entries of the IOTLB in front of the mapping trees. */
-  readonly iotlbCapacity: number;
+  /** The IOTLB in front of the mapping trees (entries, ways, replacement). */
+  readonly iotlb: IotlbOptions;
   /** The built-in topology description (offered with VIRTIO_IOMMU_F_X_TOPOLOGY); empty: none. */
   readonly topology: readonly TopologyItem[];
 }
@@ -53,6 +55,6 @@ export const VIRTIO_IOMMU_DEFAULTS: VirtioIommuOptions = Object.freeze({
   reservedRegions: [],
   maxDomains: 1 << 16,
   maxMappings: 1 << 20,
-  iotlbCapacity: 4096,
+  iotlb: { capacity: 4096, ways: 4, policy: 'fifo' as const },
   topology: [],
 });

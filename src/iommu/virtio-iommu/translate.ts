@@ -47,7 +47,9 @@ function reservedType(dev: VirtioIommu, addr: number): number {
  */
 function fill(dev: VirtioIommu, d: ViommuDomain, addr: number, start: number, end: number, delta: number, perm: number): void {
   let shift = 12;
-  for (let s = MAX_BLOCK_SHIFT; s > 12; s--) {
+  // No block larger than the mapping can fit in it.
+  const top = Math.min(MAX_BLOCK_SHIFT, Math.floor(Math.log2(end - start + 1)));
+  for (let s = top; s > 12; s--) {
     const size = POW2[s]!;
     const b = addr - (addr % size);
     if (b >= start && b + size - 1 <= end && (b + delta) % size === 0 && !dev.overlapsReserved(b, size)) {
