@@ -1,40 +1,23 @@
+import { big, u64, type Mapping } from './u64.js';
+
+export type { Mapping } from './u64.js';
+export { big, u64 } from './u64.js';
+
 /**
  * The mappings of one domain: disjoint inclusive intervals [start, end] of
  * a 64-bit input space with their physical start and flags, in an AVL tree
  * keyed by start (QEMU keeps a GTree per domain). Lookup, insertion and
  * removal are O(log n). 64-bit values are stored as two u32 halves in
  * typed arrays, so the translation lookup (find) uses neither BigInt nor
- * allocation; the control path converts bigints once (u64 helpers below).
+ * allocation; the control path converts bigints once (u64.ts).
  */
 const NIL = -1;
 const TWO32 = 0x1_0000_0000;
-
-/** A u64 as halves. */
-export interface U64 {
-  readonly hi: number;
-  readonly lo: number;
-}
-
-export function u64(v: bigint): U64 {
-  const m = BigInt.asUintN(64, v);
-  return { hi: Number(m >> 32n), lo: Number(m & 0xffff_ffffn) };
-}
-export function big(hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
 
 /** Compares (ah, al) with (bh, bl) as unsigned 64-bit values. */
 function cmp(ah: number, al: number, bh: number, bl: number): number {
   if (ah !== bh) return ah < bh ? -1 : 1;
   return al < bl ? -1 : al > bl ? 1 : 0;
-}
-
-/** A mapping as plain data (control path). */
-export interface Mapping {
-  readonly start: bigint;
-  readonly end: bigint;
-  readonly phys: bigint;
-  readonly flags: number;
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   VIRTIO_IOMMU_T_PROBE, VIRTIO_IOMMU_T_UNMAP,
 } from './regs.js';
 import { decodeRequest, type AttachReq, type DetachReq } from './requests.js';
-import { translate } from './translate.js';
+import { translate, translateBatch } from './translate.js';
 import { notifyMapping, notifyMappings } from './viommu-notify.js';
 import { Iotlb } from '../iotlb/iotlb.js';
 import type { IOMMUNotifier } from '../notifier.js';
@@ -272,52 +272,9 @@ export class VirtioIommu implements EndpointTranslator {
     return translate(this, region, addr, flag);
   }
 
-  /**
-   * Translates iovas[from..to) of one endpoint into out (the translated
-   * address, or -1 for a fault): the IOTLB probe inline, the full translate
-   * (tree walk, fill, fault report) on a miss. Returns the faults.
-   */
+  /** Translates iovas[from..to) of one endpoint into out (the translated address, or -1): see translate.ts. */
   translateBatch(region: EndpointRegion, access: number, iovas: Float64Array, from: number, to: number, out: Float64Array): number {
-    const domain = this.endpoints.get(region.sid())?.domain;
-    const tlb = this.iotlb;
-    const tag = (domain && !domain.bypass ? domain.tag : -1) | 0;
-    // The 4 KiB probe inline (as the engine's hit pass): tags and contexts of a set, then its delta and meta.
-    const ent = tlb.ent;
-    const mask = tlb.setMask | 0;
-    const w = tlb.ways | 0;
-    const stride = (w * 4) | 0;
-    const salt = Iotlb.salt(tag, 12) | 0;
-    const acc = access | 0;
-    let faults = 0;
-    let hits = 0;
-    for (let k = from; k < to; k++) {
-      const iova = iovas[k]!;
-      if (tag >= 0) {
-        const vpn = Math.floor(iova / 4096);
-        const b = (((vpn | 0) ^ salt) & mask) * stride;
-        let s = -1;
-        for (let j = b; j < b + w; j++) {
-          if (ent[j] === vpn && ent[j + w] === tag) {
-            s = j;
-            break;
-          }
-        }
-        if (s < 0 && tlb.hasLarge) s = tlb.lookupLarge(tag, iova);
-        if (s >= 0 && (tlb.perm(s) & acc) === acc) {
-          hits++;
-          out[k] = iova + ent[s + 2 * w]!;
-          continue;
-        }
-      }
-      const e = translate(this, region, iova, access);
-      if (e.perm & access) out[k] = e.translatedAddr;
-      else {
-        out[k] = -1;
-        faults++;
-      }
-    }
-    tlb.count(hits, 0);
-    return faults;
+    return translateBatch(this, region, access, iovas, from, to, out);
   }
 
   /** virtio_iommu_replay: MAP events for every mapping of the endpoint's domain, to the notifier. */
