@@ -96,3 +96,24 @@ t.test('info iommu after a boot', async (t) => {
   t.match(text, /virtio-iommu-pci \(id vi\) at 00:01\.0: spec-strict/);
   t.match(text, /domain \d+: endpoints 0x0010 \(00:02\.0\)/);
 });
+
+t.test('the driver respects input_range and page_size_mask', async (t) => {
+  let k: GuestKernel | undefined;
+  const { r } = boot('-M q35 -device virtio-iommu-pci,aw-bits=32 -device edu', { scenario: (kk) => void (k = kk) });
+  t.notOk(reportFailed(r));
+  const g = k!.iommu.groups.find((x) => x.devices.some((d) => d.name === '0000:00:02.0'))!;
+  t.same(g.defaultDomain!.geometry, { apertureStart: 0, apertureEnd: 0xffffffff, forceAperture: true }, 'the aperture is input_range');
+  t.equal(g.defaultDomain!.pgsizes[0], 4096, 'the smallest page size is the granule');
+  const big = boot('-M q35 -device virtio-iommu-pci,granule=16k -device edu');
+  t.ok(big.log.some((l) => /granule 0x4000 larger than system page size 0x1000/.test(l)), 'a granule above the CPU page size is refused');
+  t.notOk(reportFailed(big.r), 'and the guest carries on without translation');
+});
+
+t.test('viommu boot on the command line', async (t) => {
+  const { runViommu } = await import('../../src/cli/main.js');
+  let out = '';
+  const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) } };
+  t.equal(await runViommu(['boot', '--', '-M', 'q35', '-nodefaults', '-device', 'virtio-iommu-pci', '-device', 'edu'], io), 0);
+  t.match(out, /IOMMU: virtio-iommu 0000:00:01\.0 \(virtio-iommu, VIOT:0000:00:01\.0\)/);
+  t.match(out, /RESULT: ok/);
+});
