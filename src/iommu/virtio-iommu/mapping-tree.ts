@@ -12,7 +12,7 @@ export { big, u64 } from './u64.js';
  * allocation; the control path converts bigints once (u64.ts).
  */
 const NIL = -1;
-const TWO32 = 0x1_0000_0000;
+const TWO53 = 2 ** 53;
 
 /** Compares (ah, al) with (bh, bl) as unsigned 64-bit values. */
 function cmp(ah: number, al: number, bh: number, bl: number): number {
@@ -21,19 +21,22 @@ function cmp(ah: number, al: number, bh: number, bl: number): number {
 }
 
 /**
- * Node layout. The lookup structure is a Float64Array of 4 values per
- * node (one 32-byte block per visit): start and end as doubles, left and
- * right (-1: none). A double orders u64 values monotonically, and is exact
- * below 2^53, so a lookup of an address below 2^53 (every hot-path
- * address) compares exactly against every key. The exact values live as
- * u32 halves, 6 per node (start, end, phys), for the control path; heights
- * and flags in their own arrays.
+ * Node layout. The lookup structure: start, end, phys and flags as doubles
+ * (Float64Array, 4 per node: one 32-byte block, all a translation reads)
+ * and the children as int32 (2 per node, -1: none; V8 indexes with small
+ * integers fastest). A double orders u64 values monotonically
+ * and is exact below 2^53, so a lookup of an address below 2^53 (every
+ * hot-path address) compares exactly against every key. The exact values
+ * live as u32 halves, 6 per node (start, end, phys), for the control path;
+ * heights and flags in their own arrays.
  */
 const F = 4;
 const F_START = 0;
 const F_END = 1;
-const L = 2;
-const R = 3;
+const F_PHYS = 2;
+const F_FLAGS = 3;
+const L = 0;
+const R = 1;
 const W = 6;
 const S_HI = 0;
 const S_LO = 1;
@@ -45,6 +48,7 @@ const P_LO = 5;
 export class MappingTree {
   private u = new Uint32Array(16 * W);
   private f = new Float64Array(16 * F);
+  private kid = new Int32Array(16 * 2);
   private flg = new Uint8Array(16);
   private height = new Int8Array(16);
   private root = NIL;
@@ -67,6 +71,9 @@ export class MappingTree {
     const fl = new Float64Array(n * F);
     fl.set(this.f);
     this.f = fl;
+    const k = new Int32Array(n * 2);
+    k.set(this.kid);
+    this.kid = k;
     const f = new Uint8Array(n);
     f.set(this.flg);
     this.flg = f;
@@ -76,16 +83,16 @@ export class MappingTree {
   }
 
   private left(n: number): number {
-    return this.f[n * F + L]!;
+    return this.kid[n * 2 + L]!;
   }
   private right(n: number): number {
-    return this.f[n * F + R]!;
+    return this.kid[n * 2 + R]!;
   }
   private setLeft(n: number, v: number): void {
-    this.f[n * F + L] = v;
+    this.kid[n * 2 + L] = v;
   }
   private setRight(n: number, v: number): void {
-    this.f[n * F + R] = v;
+    this.kid[n * 2 + R] = v;
   }
   private h(n: number): number {
     return n === NIL ? 0 : this.height[n]!;
@@ -139,6 +146,8 @@ export class MappingTree {
     u[o + P_LO] = p.lo;
     this.f[n * F + F_START] = Number(BigInt.asUintN(64, start));
     this.f[n * F + F_END] = Number(BigInt.asUintN(64, end));
+    this.f[n * F + F_PHYS] = Number(BigInt.asUintN(64, phys));
+    this.f[n * F + F_FLAGS] = flags;
     this.setLeft(n, NIL);
     this.setRight(n, NIL);
     this.flg[n] = flags;
@@ -238,15 +247,15 @@ export class MappingTree {
   /** find() for an address below 2^53: doubles only (exact there, see the layout). */
   findNumber(addr: number): number {
     const f = this.f;
-    let t = this.root;
+    const kid = this.kid;
+    let t = this.root | 0;
     let best = NIL;
     while (t !== NIL) {
-      const o = t * F;
-      if (f[o + F_START]! <= addr) {
+      if (f[t * F + F_START]! <= addr) {
         best = t;
-        t = f[o + R]!;
+        t = kid[t * 2 + R]! | 0;
       } else {
-        t = f[o + L]!;
+        t = kid[t * 2 + L]! | 0;
       }
     }
     return best !== NIL && f[best * F + F_END]! >= addr ? best : NIL;
@@ -254,21 +263,22 @@ export class MappingTree {
 
   /** Start, phys and end of a node as numbers (exact below 2^53; callers check with bigint when larger). */
   startOf(n: number): number {
-    return this.u[n * W + S_HI]! * TWO32 + this.u[n * W + S_LO]!;
+    return this.f[n * F + F_START]!;
   }
   endOf(n: number): number {
-    return this.u[n * W + E_HI]! * TWO32 + this.u[n * W + E_LO]!;
+    return this.f[n * F + F_END]!;
   }
   physOf(n: number): number {
-    return this.u[n * W + P_HI]! * TWO32 + this.u[n * W + P_LO]!;
+    return this.f[n * F + F_PHYS]!;
   }
   flagsOf(n: number): number {
-    return this.flg[n]!;
+    return this.f[n * F + F_FLAGS]!;
   }
-  /** Whether the node's values all fit below 2^53. */
+  /** Whether the node's values all fit below 2^53 (then the accessors above are exact). */
   isNumeric(n: number): boolean {
-    const o = n * W;
-    return this.u[o + E_HI]! < 0x20_0000 && this.u[o + P_HI]! + (this.u[o + E_HI]! - this.u[o + S_HI]!) < 0x20_0000;
+    const o = n * F;
+    const f = this.f;
+    return f[o + F_END]! < TWO53 && f[o + F_PHYS]! + (f[o + F_END]! - f[o + F_START]!) < TWO53;
   }
 
   private mapping(n: number): Mapping {
