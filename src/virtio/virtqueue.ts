@@ -64,6 +64,16 @@ export class VirtQueue {
     return this.descAddr !== 0;
   }
 
+  /**
+   * virtio_queue_set_last_avail_idx / virtio_queue_update_used_idx: a
+   * backend that processed the ring itself (vhost) hands its indices back.
+   */
+  setIndices(lastAvailIdx: number, usedIdx: number): void {
+    this.lastAvailIdx = lastAvailIdx & 0xffff;
+    this.usedIdx = usedIdx & 0xffff;
+    this.signalledUsedValid = false;
+  }
+
   /** virtio_queue_set_rings. */
   setRings(desc: number, avail: number, used: number): void {
     if (!this.size) return;

@@ -4,6 +4,7 @@ import type { ContainerRegion } from '../../memory/region.js';
 import { EndpointRegion } from '../../iommu/virtio-iommu/endpoint-region.js';
 import { viommuInfo } from '../../iommu/virtio-iommu/info.js';
 import type { VirtioIommuOptions } from '../../iommu/virtio-iommu/options.js';
+import type { VirtioIommu } from '../../iommu/virtio-iommu/virtio-iommu.js';
 import type { PCIBus } from '../../pci/bus.js';
 import { PCIError } from '../../pci/bus.js';
 import type { PCIDevice } from '../../pci/device.js';
@@ -37,7 +38,8 @@ export class VirtioIommuPci extends VirtioPciProxy implements PCIIOMMUOps {
     this.device = device;
   }
 
-  get core() {
+  /** The device logic (src/iommu/virtio-iommu). */
+  get core(): VirtioIommu {
     return this.device.core;
   }
 
@@ -106,8 +108,8 @@ export class VirtioIommuPci extends VirtioPciProxy implements PCIIOMMUOps {
     this.core.systemReset();
   }
 
-  /** What firmware tables describe (VIOT type-3 node, DT virtio,pci-iommu node). */
-  firmwareIommu() {
+  /** What firmware tables describe (VIOT type-3 node, DT virtio,pci-iommu node): the machine's FirmwareIommu. */
+  firmwareIommu(): { model: string; id?: string; segment: number; bdf: number; options: { topology: ViommuTopology } } {
     return {
       model: 'virtio-iommu-pci', ...(this.id !== undefined ? { id: this.id } : {}), segment: 0,
       bdf: PCI_BUILD_BDF(this.bus.number, this.devfn), options: { topology: this.topology },
