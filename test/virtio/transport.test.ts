@@ -210,3 +210,21 @@ t.test('ats=on: an ATS capability on a PCIe endpoint, its Enable write observed'
   t.notOk(root.dev.isExpress, 'on the root bus a conventional function');
   t.equal(findExtCapability(root.dev.cs, PCI_EXT_CAP_ID_ATS), 0, 'and no ATS (as in QEMU)');
 });
+
+t.test('a backend that processed chains itself hands the ring indices back (vhost)', async (t) => {
+  const h = echo();
+  h.init(V1, 1);
+  const vq = vdev(h).queues[0]!;
+  const q = h.queues[0]!;
+  const first = h.chain(0, [{ data: Uint8Array.of(1) }, { len: 1, write: true, addr: 0x320000 }]);
+  h.kick(0, first, false);
+  // The backend consumed the first chain and wrote the used ring itself.
+  h.w32(q.used + 4, first);
+  h.w32(q.used + 8, 0);
+  h.w16(q.used + 2, 1);
+  vq.setIndices(1, 1);
+  h.kick(0, h.chain(0, [{ data: Uint8Array.of(5) }, { len: 1, write: true, addr: 0x321000 }]));
+  t.equal(h.usedIdx(0), 2, 'the device continues after the backend');
+  t.equal(h.r8(0x320000), 0, 'the first chain was not processed again');
+  t.equal(h.r8(0x321000), 6);
+});
