@@ -1,6 +1,7 @@
 import { ConfigError } from '../../base/config-error.js';
 import { parseCmdline } from '../../machine/cmdline.js';
 import type { MachineConfig } from '../../machine/config.js';
+import { Machine } from '../../machine/machine.js';
 import type { GuestAction } from './actions.js';
 import { defaultGuestActions } from './providers.js';
 import { ScriptRunner, type StepRecord } from './runner.js';
@@ -45,13 +46,20 @@ export function runHotplugScript(text: string, file: string, opts: HotplugRunOpt
   const seed = opts.seed ?? header?.seed ?? 1;
   const machine = opts.machine
     ?? (header?.machine ? { config: header.machine, text: header.machineText ?? '' } : { config: parseCmdline(DEFAULT_HOTPLUG_MACHINE.split(' ')).config, text: DEFAULT_HOTPLUG_MACHINE });
-  let session: HotplugSession;
+  let m: Machine;
   try {
-    session = new HotplugSession(machine.config, header?.boot ?? {}, seed);
+    m = Machine.create({ ...machine.config, seed });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    if (opts.machine) throw new ScriptError('--machine', 0, e.field, e.problem);
-    throw new ScriptError(file, header?.line ?? 0, header?.machine ? 'machine' : 'boot', e.message);
+    if (opts.machine) throw new ScriptError('--machine', 0, '', e.message);
+    throw new ScriptError(file, header?.line ?? 0, 'machine', e.message);
+  }
+  let session: HotplugSession;
+  try {
+    session = new HotplugSession(m, header?.boot ?? {}, seed);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new ScriptError(file, header?.line ?? 0, 'boot', e.message);
   }
   const records = new ScriptRunner(session, actions).run(script.steps);
   const tests = records.filter((r) => r.test);

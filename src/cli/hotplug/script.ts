@@ -9,7 +9,7 @@ import { isObj, regex, type Fail } from './parse-util.js';
 export class ScriptError extends Error {
   override readonly name = 'ScriptError';
   constructor(readonly file: string, readonly line: number, readonly field: string, readonly problem: string) {
-    super(`${file}:${line}: ${field ? `${field}: ` : ''}${problem}`);
+    super(`${file}:${line > 0 ? `${line}:` : ''} ${field ? `${field}: ` : ''}${problem}`);
   }
 }
 

@@ -5,7 +5,6 @@ import type { PciehpSlot } from '../../guest/hotplug/pciehp.js';
 import type { GuestKernel } from '../../guest/kernel.js';
 import { DmaOracle } from '../../guest/oracle/oracle.js';
 import { bdfName } from '../../guest/pci/regs.js';
-import type { MachineConfig } from '../../machine/config.js';
 import { installDmaTap } from '../../machine/dma-tap.js';
 import { Machine } from '../../machine/machine.js';
 import { MachineQmpBackend } from '../../machine/qmp-backend.js';
@@ -24,15 +23,14 @@ const BDF = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i;
  * sides, and virtual time moves only through advance().
  */
 export class HotplugSession implements ActionContext {
-  readonly machine: Machine;
   readonly kernel: GuestKernel;
   readonly oracle: DmaOracle;
   readonly qmp = new InProcessQmp();
   readonly rng: Xorshift32;
   quitRequested = false;
 
-  constructor(config: MachineConfig, boot: HeaderBoot, seed: number) {
-    this.machine = Machine.create({ ...config, seed });
+  /** Boots the guest on a freshly created machine; throws ConfigError for bad boot options. */
+  constructor(readonly machine: Machine, boot: HeaderBoot, seed: number) {
     const port = this.machine.guestPort();
     this.oracle = new DmaOracle(() => port.now(), port.log);
     installDmaTap(this.machine, this.oracle);
