@@ -243,13 +243,14 @@ export class Pciehp {
 
   /**
    * pciehp_sysfs_enable_slot (`echo 1 > /sys/bus/pci/slots/N/power`), after
-   * reading Slot Status: an occupied slot that is off is enabled. Returns 0
-   * or an errno; -EEXIST when the slot is already on.
+   * letting the IRQ thread read Slot Status: an occupied slot that is off is
+   * enabled. Returns 0 when the slot is on now, -EEXIST when it already was,
+   * -ENODEV when there is nothing to enable.
    */
   rescan(slot: PciehpSlot): number {
-    this.service();
     if (slot.state === 'on' || slot.state === 'blinking-off') return -EEXIST;
-    if (slot.state !== 'off' && slot.state !== 'blinking-on') return -ENODEV;
+    this.service();
+    if (this.stateOf(slot) !== 'off' && this.stateOf(slot) !== 'blinking-on') return this.stateOf(slot) === 'on' ? 0 : -ENODEV;
     if (!slot.regs.cardPresent() && slot.regs.linkActive() !== true) return -ENODEV;
     slot.pending |= PCI_EXP_SLTSTA_PDC;
     this.service();
