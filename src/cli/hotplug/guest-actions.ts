@@ -1,5 +1,5 @@
 import { EduDriver, EDU_DMA_BUF_SIZE } from '../../guest/drivers/edu.js';
-import { EEXIST, errnoName } from '../../guest/errno.js';
+import { EEXIST, ENODEV, errnoName } from '../../guest/errno.js';
 import { PAGE_SIZE } from '../../guest/page-alloc.js';
 import { pendingAction, type ActionContext, type ActionResult, type DeviceRef, type GuestAction } from './actions.js';
 
@@ -93,7 +93,8 @@ const ackUnplug: GuestAction = {
   run(ctx, args) {
     const slot = ctx.slot(args['slot'] as string);
     if (typeof slot === 'string') return { ok: false, detail: slot, expected: 'a hot-plug slot' };
-    const hp = ctx.kernel.pciehp!;
+    const hp = ctx.kernel.pciehp;
+    if (!hp) return { ok: false, detail: 'the guest has no PCIe hot-plug driver' };
     const below = slot.port.subordinate?.devices.map((f) => f.name) ?? [];
     const why = hp.acknowledge(slot);
     if (why) return { ok: false, detail: why, expected: `an unplug request pending on Slot(${slot.name})` };
@@ -108,7 +109,7 @@ const rescan: GuestAction = {
   run(ctx, args) {
     const slot = ctx.slot(args['slot'] as string);
     if (typeof slot === 'string') return { ok: false, detail: slot, expected: 'a hot-plug slot' };
-    const ret = ctx.kernel.pciehp!.rescan(slot);
+    const ret = ctx.kernel.pciehp?.rescan(slot) ?? -ENODEV;
     if (ret === -EEXIST) return { ok: true, detail: `Slot(${slot.name}) is already enabled` };
     if (ret) return { ok: false, detail: `Slot(${slot.name}) could not be enabled: ${errnoName(ret)}`, expected: 'an occupied slot to enable' };
     const below = slot.port.subordinate?.devices.map((f) => f.name) ?? [];

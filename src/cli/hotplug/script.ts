@@ -117,7 +117,8 @@ function parseGuest(o: Record<string, unknown>, actions: GuestActions, fail: Fai
 export function parseScript(text: string, file: string, actions: GuestActions): Script {
   const steps: Step[] = [];
   let header: ScriptHeader | undefined;
-  let lastQmp: { index: number; checked: boolean } | undefined;
+  /** Index of the last QMP command step, whose reply `expect` return/error checks. */
+  let lastQmp: number | undefined;
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
@@ -164,7 +165,7 @@ export function parseScript(text: string, file: string, actions: GuestActions): 
       const command: Record<string, unknown> = { execute: o['execute'] };
       if (o['arguments'] !== undefined) command['arguments'] = o['arguments'];
       if (o['id'] !== undefined) command['id'] = o['id'];
-      lastQmp = { index: steps.length, checked: false };
+      lastQmp = steps.length;
       steps.push({ ...base, kind: 'qmp', command, checked: false });
     } else if (kind === 'expect' || kind === 'expect_none') {
       const none = kind === 'expect_none';
@@ -173,23 +174,23 @@ export function parseScript(text: string, file: string, actions: GuestActions): 
       if (o['within'] !== undefined) {
         if (expect.type === 'return' || expect.type === 'error') fail('within', 'replies come at once; within applies to events and log lines');
         const d = parseDuration(o['within']);
-        if (typeof d === 'string') fail('within', d);
-        withinNs = d as number;
+        if (typeof d === 'string') return fail('within', d);
+        withinNs = d;
       }
       if (expect.type === 'return' || expect.type === 'error') {
-        if (!lastQmp) fail(kind, `an expected ${expect.type} must follow a QMP command ({"execute": ...})`);
-        if (lastQmp!.checked) fail(kind, `the reply to the command on line ${steps[lastQmp!.index]!.line} is already checked`);
-        lastQmp!.checked = true;
-        const q = steps[lastQmp!.index]!;
-        if (q.kind === 'qmp') steps[lastQmp!.index] = { ...q, checked: true };
+        const at = lastQmp ?? -1;
+        const q = steps[at];
+        if (q?.kind !== 'qmp') return fail(kind, `an expected ${expect.type} must follow a QMP command ({"execute": ...})`);
+        if (q.checked) fail(kind, `the reply to the command on line ${q.line} is already checked`);
+        steps[at] = { ...q, checked: true };
       }
       steps.push({ ...base, kind: 'expect', expect, none, withinNs });
     } else if (kind === 'guest') {
       steps.push({ ...base, kind: 'guest', ...parseGuest(o, actions, fail) });
     } else if (kind === 'wait') {
       const d = parseDuration(o['wait']);
-      if (typeof d === 'string') fail('wait', d);
-      steps.push({ ...base, kind: 'wait', ns: d as number });
+      if (typeof d === 'string') return fail('wait', d);
+      steps.push({ ...base, kind: 'wait', ns: d });
     } else {
       steps.push({ ...base, kind: 'assert', assert: parseAssertion(o['assert'], fail) });
     }

@@ -59,7 +59,8 @@ export function configureSlotDevices(k: GuestKernel, port: PciFunction): number 
  */
 export function unconfigureSlotDevices(k: GuestKernel, port: PciFunction): void {
   const bus = port.subordinate;
-  if (!bus) return;
+  const topo = k.pci;
+  if (!bus || !topo) return;
   for (const fn of [...bus.devices].reverse()) {
     const dev = k.devices.find((d) => d.pci === fn);
     if (dev) {
@@ -72,8 +73,8 @@ export function unconfigureSlotDevices(k: GuestKernel, port: PciFunction): void 
       k.devices.splice(k.devices.indexOf(dev), 1);
     }
     bus.devices.splice(bus.devices.indexOf(fn), 1);
-    const i = k.pci?.functions.indexOf(fn) ?? -1;
-    if (i >= 0) k.pci!.functions.splice(i, 1);
+    const i = topo.functions.indexOf(fn);
+    if (i >= 0) topo.functions.splice(i, 1);
     k.log.info(`pci ${fn.name}`, 'removed');
   }
 }
