@@ -64,7 +64,7 @@ export function unconfigureSlotDevices(k: GuestKernel, port: PciFunction): void 
   for (const fn of [...bus.devices].reverse()) {
     const dev = k.devices.find((d) => d.pci === fn);
     if (dev) {
-      k.drivers.unbind(dev);
+      k.drivers.removeDevice(dev);
       const group = k.iommu.groupOf(dev);
       const dom = group?.defaultDomain;
       if (dom) k.dma.iommu?.cookieOf(dom)?.fq?.flush();
