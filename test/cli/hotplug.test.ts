@@ -180,6 +180,8 @@ t.test('--machine overrides the header; the default machine has rp1 and rp2', as
   t.match(r.out, /# machine: -M q35 -nodefaults -device pcie-root-port,id=rp2,chassis=2\n/);
   const d = await run(['hotplug', script({ assert: { hmp: 'info qtree', match: 'id "rp1"' } }, { assert: { hmp: 'info qtree', match: 'id "rp2"' } })]);
   t.equal(d.code, 0, d.out);
+  const hash = await run(['hotplug', script({ assert: { log: 'pciehp: Slot #0 AttnBtn\\+' } })]);
+  t.match(hash.out, /^ok 1 - line 1: assert log has \/pciehp: Slot \\#0 AttnBtn\\\+\/$/m, "a '#' in a description is escaped, not a TAP directive");
 });
 
 t.test('bind-driver / unbind-driver and rescan on a cold-plugged device', async (t) => {

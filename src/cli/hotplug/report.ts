@@ -37,7 +37,8 @@ export function formatTap(run: HotplugRun, withLog = false): string {
       continue;
     }
     n++;
-    out.push(`${r.outcome === 'pass' ? 'ok' : 'not ok'} ${n} - line ${r.line}: ${r.description}`);
+    // A '#' in a description would start a TAP directive: escape it (TAP 13).
+    out.push(`${r.outcome === 'pass' ? 'ok' : 'not ok'} ${n} - line ${r.line}: ${r.description.replace(/#/g, '\\#')}`);
     if (r.outcome === 'fail') out.push(...diagnostics(r));
   }
   if (run.skipped) out.push(`# stopped: ${run.skipped} step${run.skipped > 1 ? 's' : ''} not run (stop_on_failure)`);
