@@ -155,3 +155,10 @@ t.test('rescan enables an occupied slot that is off; pciehp can be left out', as
   t.equal(off.sltctl('rp1') & 0x3f, 0, 'no slot events enabled');
   t.throws(() => rig(Q35, { pciehp: { unplugAck: 'never' as 'linux' } }), /pciehp\.unplugAck: unknown unplug acknowledgement 'never'/);
 });
+
+t.test('a populated port without Presence Detect (QEMU q35 with ACPI hot-plug) is left to the firmware', async (t) => {
+  const { hp, k, log } = rig(`${Q35} -device edu,id=e1,bus=rp1 -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=on`);
+  t.same(hp.slots.map((s) => s.port.name), ['0000:00:04.0'], 'only the empty port is driven');
+  t.ok(log().includes('pcieport 0000:00:03.0: pciehp: populated slot without Presence Detect: native hot-plug is not in charge here (ACPI hot-plug); port left alone'));
+  t.equal(k.devices.find((d) => d.name === '0000:01:00.0')?.driver, 'edu', 'the cold-plugged device stays bound');
+});

@@ -55,12 +55,21 @@ export class Pciehp {
       const type = fn.pcieType;
       if ((type !== PCI_EXP_TYPE_ROOT_PORT && type !== PCI_EXP_TYPE_DOWNSTREAM) || !isHotplugBridge(fn)) continue;
       const regs = new SlotRegisters(fn, this.k.log);
+      const populated = (fn.subordinate?.devices.length ?? 0) > 0;
+      if (populated && !regs.cardPresent() && regs.linkActive() !== true) {
+        // Linux takes a port only when the firmware grants native hot-plug
+        // (_OSC). QEMU's q35 with ACPI PCI hot-plug denies it and reports no
+        // presence for devices present at start; the guest cannot run _OSC,
+        // so that register state is the sign, and the port is left alone.
+        regs.info('populated slot without Presence Detect: native hot-plug is not in charge here (ACPI hot-plug); port left alone');
+        continue;
+      }
       // pci_create_slot/make_slot_name: a duplicate physical slot number gets "-1", "-2"...
       let name = String(regs.psn);
       for (let dup = 1; used.has(name); dup++) name = `${regs.psn}-${dup}`;
       used.add(name);
       regs.info(regs.capsLine());
-      const state: SlotState = (fn.subordinate?.devices.length ?? 0) > 0 ? 'on' : 'off';
+      const state: SlotState = populated ? 'on' : 'off';
       const slot = new PciehpSlot(regs, name, state, (s) => this.k.clock.timer(() => this.buttonWorkDone(s), 'pciehp-button'));
       // pcie_init: an empty slot whose power is on is turned off first.
       if (regs.powerCtrl && regs.powerOn() && !regs.cardPresent() && !regs.linkActive()) regs.setPower(false);
