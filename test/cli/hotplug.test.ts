@@ -77,7 +77,7 @@ t.test('a wrong expectation fails with the step, what was expected and what happ
   t.equal(r.code, 1);
   const p = tap(r.out);
   t.same(p.notOk, ['not ok 2 - line 4: expect event DEVICE_DELETED {"device": "e1"} within 6s']);
-  t.match(r.out, /\n {2}---\n {2}line: 4\n {2}step: "\{\\"expect\\":\{\\"event\\":\\"DEVICE_DELETED\\".*\n {2}at: "0\.100000s"\n {2}expected: "event DEVICE_DELETED \{\\"device\\": \\"e1\\"\} within 6s"\n {2}got: "no event"\n/);
+  t.match(r.out, /\n {2}---\n {2}line: 4\n {2}step: "\{\\"expect\\":\{\\"event\\":\\"DEVICE_DELETED\\".*\n {2}at: "0\.100000s"\n {2}expected: "event DEVICE_DELETED \{\\"device\\": \\"e1\\"\} within 6s"\n {2}got: "no DEVICE_DELETED event matching \{\\"device\\": \\"e1\\"\} by 6\.100000s; no other event arrived"\n/);
   t.match(r.out, /ok 3 - line 5: assert device e1 present, driver edu/, 'the machine kept running: the device stayed');
   t.equal(p.summary, '# 2 passed, 1 failed');
 });

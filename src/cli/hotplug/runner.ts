@@ -173,7 +173,8 @@ export class ScriptRunner {
         return { ok: true, detail: eventText(hit) };
       }
       const seen = s.qmp.events.filter((x) => !x.consumed).map(eventText);
-      return { ok: false, detail: `no ${e.event} event${e.data ? ` matching ${show(e.data)}` : ''} by ${formatTime(s.now)}`, expected: want, got: seen.length ? `events not yet matched: ${seen.join('; ')}` : 'no event' };
+      const detail = `no ${e.event} event${e.data ? ` matching ${show(e.data)}` : ''} by ${formatTime(s.now)}`;
+      return { ok: false, detail, expected: want, got: `${detail}; ${seen.length ? `events not yet matched: ${seen.join('; ')}` : 'no other event arrived'}` };
     }
     const from = none ? s.machine.log.lines.length : this.logCursor;
     const findLine = (): number => {

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { formatDuration, parseDuration } from '../../src/cli/hotplug/duration.js';
-import { mismatch } from '../../src/cli/hotplug/match.js';
-import { defaultGuestActions } from '../../src/cli/hotplug/providers.js';
-import { parseScript, ScriptError } from '../../src/cli/hotplug/script.js';
+import { formatDuration, parseDuration } from '../../../src/cli/hotplug/duration.js';
+import { mismatch } from '../../../src/cli/hotplug/match.js';
+import { defaultGuestActions } from '../../../src/cli/hotplug/providers.js';
+import { parseScript, ScriptError } from '../../../src/cli/hotplug/script.js';
 
 t.test('durations with QEMU-ish suffixes', async (t) => {
   t.equal(parseDuration('100ms'), 100_000_000);
