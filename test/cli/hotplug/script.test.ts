@@ -3,6 +3,8 @@ import { formatDuration, parseDuration } from '../../../src/cli/hotplug/duration
 import { mismatch } from '../../../src/cli/hotplug/match.js';
 import { defaultGuestActions } from '../../../src/cli/hotplug/providers.js';
 import { parseScript, ScriptError } from '../../../src/cli/hotplug/script.js';
+import { runHotplugScript } from '../../../src/cli/hotplug/run.js';
+import type { GuestAction } from '../../../src/cli/hotplug/actions.js';
 
 t.test('durations with QEMU-ish suffixes', async (t) => {
   t.equal(parseDuration('100ms'), 100_000_000);
@@ -63,4 +65,28 @@ t.test('the parser: header, steps, which reply an expectation checks', async (t)
   })();
   t.ok(e instanceof ScriptError);
   t.match(e, { file: 'y.jsonl', line: 2, field: 'device', problem: 'expected a string', message: 'y.jsonl:2: device: expected a string' });
+});
+
+t.test('a provider registered for an extension point replaces its placeholder', async (t) => {
+  const calls: string[] = [];
+  const traffic: GuestAction = {
+    name: 'traffic',
+    summary: 'test traffic',
+    params: { device: { type: 'string', required: true, help: 'device' }, packets: { type: 'integer', help: 'n' } },
+    run(ctx, args) {
+      const d = ctx.device(args['device'] as string);
+      calls.push(`${d.ref} ${d.bdf} ${d.guest?.driver} ${String(args['packets'])}`);
+      return { ok: true, detail: `${String(args['packets'])} packets` };
+    },
+  };
+  const text = [
+    '{"machine": "-M q35 -nodefaults -device pcie-root-port,id=rp1,chassis=1,addr=3 -device edu,id=e1,bus=rp1"}',
+    '{"guest": "traffic", "device": "e1", "packets": 10}',
+    '{"guest": "bind-vfio", "device": "e1"}',
+  ].join('\n');
+  const run = runHotplugScript(text, 'p.jsonl', { actions: [traffic] });
+  t.same(calls, ['e1 0000:01:00.0 edu 10']);
+  t.same(run.records.map((r) => [r.line, r.outcome]), [[2, 'done'], [3, 'fail']], 'bind-vfio still has no provider');
+  t.match(run.records[1]!.detail, /not available yet/);
+  t.same([run.tests, run.passed, run.failed], [1, 0, 1]);
 });
