@@ -11,3 +11,11 @@ export * as virtioIommu from './iommu/virtio-iommu/index.js';
 export * from './machine/index.js';
 export * from './machine/firmware/index.js';
 export * as guest from './guest/index.js';
+export {
+  runHotplugScript, DEFAULT_HOTPLUG_MACHINE, type HotplugRun, type HotplugRunOptions,
+} from './cli/hotplug/run.js';
+export {
+  GuestActions, pendingAction, type GuestAction, type ActionContext, type ActionResult, type ActionParam, type DeviceRef,
+} from './cli/hotplug/actions.js';
+export { formatTap as formatHotplugTap, formatJson as formatHotplugJson } from './cli/hotplug/report.js';
+export { ScriptError as HotplugScriptError } from './cli/hotplug/script.js';

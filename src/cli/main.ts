@@ -1,6 +1,7 @@
 import { runBench } from './bench.js';
 import { runBoot } from './boot.js';
 import { runFirmware } from './firmware.js';
+import { runHotplug } from './hotplug.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
 
@@ -21,6 +22,10 @@ const COMMANDS: Record<string, Command> = {
   bench: {
     summary: 'run a benchmark (iotlb: the standard IOTLB workload)',
     run: runBench,
+  },
+  hotplug: {
+    summary: 'run a hotplug / bind-unbind test script (JSON lines: QMP, guest actions, expectations) and print TAP',
+    run: runHotplug,
   },
 };
 

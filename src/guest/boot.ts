@@ -11,6 +11,7 @@ import { bootDt } from './fw/dt-platform.js';
 import { bootQ35, Q35_WINDOWS } from './fw/q35.js';
 import { REGRESSION_SWITCHES, type RegressionSwitch } from './iommu/core.js';
 import { IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ, IOMMU_DOMAIN_IDENTITY } from './iommu/domain-types.js';
+import { Pciehp, type PciehpOptions } from './hotplug/pciehp.js';
 import { GuestKernel } from './kernel.js';
 import type { IommuModule } from './module.js';
 import { builtinIommuModules } from './iommu-modules.js';
@@ -18,7 +19,7 @@ import type { DmaOracle } from './oracle/oracle.js';
 import { pciEnableAcs } from './pci/acs.js';
 import { ecamAccess, type PciConfigAccess } from './pci/config-access.js';
 import { enumeratePci } from './pci/enumerate.js';
-import { assignResources } from './pci/resources.js';
+import { assignResources, LINUX_HOTPLUG_RESERVE } from './pci/resources.js';
 import { GuestDevice } from './device.js';
 import type { GuestPort } from './port.js';
 import { buildReport } from './report/build.js';
@@ -56,11 +57,15 @@ export interface BootOptions {
   readonly eduDmaBits?: number;
   /** Runs after driver binding and before the workloads (scripted scenarios, tests). */
   readonly scenario?: (k: GuestKernel) => void;
+  /** PCIe native hot-plug (CONFIG_HOTPLUG_PCI_PCIE): its options, or false to leave the ports alone. Default on. */
+  readonly pciehp?: PciehpOptions | false;
 }
 
 function checkOptions(o: BootOptions): RegressionSwitch[] {
   if (o.dmaMode !== undefined && !DMA_MODES.includes(o.dmaMode)) throw ConfigError.unknown('dmaMode', 'DMA mode', o.dmaMode, DMA_MODES);
   if (o.firmware !== undefined && o.firmware !== 'dt' && o.firmware !== 'acpi') throw ConfigError.unknown('firmware', 'firmware', o.firmware, ['dt', 'acpi']);
+  const ack = o.pciehp ? o.pciehp.unplugAck : undefined;
+  if (ack !== undefined && ack !== 'script' && ack !== 'linux') throw ConfigError.unknown('pciehp.unplugAck', 'unplug acknowledgement', ack, ['script', 'linux']);
   const out: RegressionSwitch[] = [];
   for (const r of o.regress ?? []) {
     if (!(REGRESSION_SWITCHES as readonly string[]).includes(r)) throw ConfigError.unknown('regress', 'regression switch', r, REGRESSION_SWITCHES);
@@ -131,7 +136,7 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
   if (access) {
     k.log.info('PCI', `scanning with ${access.name} config access${assign ? ', assigning buses and BARs' : ''}`);
     k.pci = enumeratePci(access, { assignBuses: assign, rootBus: range[0], maxBus: range[1], log: k.log });
-    if (assign) for (const f of assignResources(k.pci.root, k.firmware.windows, k.log)) k.firmware.errors.push(f);
+    if (assign) for (const f of assignResources(k.pci.root, k.firmware.windows, k.log, LINUX_HOTPLUG_RESERVE)) k.firmware.errors.push(f);
   }
   for (const m of modules) m.init?.(k);
   for (const fn of k.pci?.functions ?? []) {
@@ -146,6 +151,10 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
   for (const dev of k.devices) k.drivers.bind(dev);
   k.drivers.retryDeferred();
   for (const dev of k.drivers.deferredDevices) k.log.warn(`pci ${dev.name}`, `deferred probe pending${k.iommu.deferred.includes(dev) ? ': its IOMMU never became ready' : ''}`);
+  if (o.pciehp !== false) {
+    k.pciehp = new Pciehp(k, o.pciehp ?? {});
+    k.pciehp.probe();
+  }
   o.scenario?.(k);
   const runner = new WorkloadRunner(k, o.seed ?? 1);
   runner.register(eduDmaWorkload(edu));

@@ -71,6 +71,11 @@ export class GuestClock {
     return best;
   }
 
+  /** The earliest armed guest-timer deadline (ns), or undefined when none is armed. */
+  nextDeadline(): number | undefined {
+    return this.nextDue(Infinity)?.deadline;
+  }
+
   /** The guest waits `ns` of virtual time; machine timers and guest timers fire on the way. */
   sleep(ns: number): void {
     const target = this.now() + Math.max(0, ns);

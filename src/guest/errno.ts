@@ -10,6 +10,7 @@ export const ENXIO = 6;
 export const ENOMEM = 12;
 export const EFAULT = 14;
 export const EBUSY = 16;
+export const EEXIST = 17;
 export const ENODEV = 19;
 export const EINVAL = 22;
 export const ENOSPC = 28;
@@ -22,6 +23,7 @@ export const EPROBE_DEFER = 517;
 
 const NAMES: Record<number, string> = {
   [EPERM]: 'EPERM', [ENOENT]: 'ENOENT', [EIO]: 'EIO', [ENXIO]: 'ENXIO', [ENOMEM]: 'ENOMEM', [EFAULT]: 'EFAULT', [EBUSY]: 'EBUSY',
+  [EEXIST]: 'EEXIST',
   [ENODEV]: 'ENODEV', [EINVAL]: 'EINVAL', [ENOSPC]: 'ENOSPC', [ERANGE]: 'ERANGE', [ENOSYS]: 'ENOSYS',
   [EOPNOTSUPP]: 'EOPNOTSUPP', [ETIMEDOUT]: 'ETIMEDOUT', [EPROBE_DEFER]: 'EPROBE_DEFER',
 };

@@ -49,12 +49,18 @@ export { parseWorkloadSpec } from './workload/workload.js';
 export type { Result } from './util/result.js';
 export { PciBus, PciFunction, type PciBar, type PciCap, type PciExtCap, type VirtioPciCap } from './pci/device.js';
 export { enumeratePci, pciEnableDevice, type PciTopology, type EnumerateOptions } from './pci/enumerate.js';
-export { assignResources, type HostWindow, type HostWindows } from './pci/resources.js';
+export {
+  assignResources, isHotplugBridge, LINUX_HOTPLUG_RESERVE, SEABIOS_HOTPLUG_RESERVE, type HostWindow, type HostWindows, type HotplugReserve,
+} from './pci/resources.js';
+export { assignBridgeResources, readBridgeWindows, type BridgeWindow, type BridgeWindows } from './pci/bridge-windows.js';
+export { scanSlot } from './pci/enumerate.js';
+export { Pciehp, PciehpSlot, type PciehpOptions, type SlotState } from './hotplug/pciehp.js';
+export { MsiDomain, type MsiMessage } from './irq/msi-domain.js';
 export { cf8Access, ecamAccess, rtasAccess, type PciConfigAccess, type RtasPciTokens } from './pci/config-access.js';
 export { dmaAliases, forEachDmaAlias } from './pci/dma-alias.js';
 export { pciAcsEnabled, pciAcsPathEnabled, pciEnableAcs, REQ_ACS_FLAGS } from './pci/acs.js';
 export { pciAtsSupported, pciAtsEnabled, pciEnableAts, pciDisableAts, pciMaxPasids, pciEnablePasid, pciPasidEnabled } from './pci/ats.js';
-export { pciEnableMsi, pciDisableMsi, pciMsixInfo, type MsixInfo } from './pci/msi.js';
+export { pciEnableMsi, pciDisableMsi, pciEnableMsixVector0, pciMsixInfo, type MsixInfo } from './pci/msi.js';
 export * as pciRegs from './pci/regs.js';
 export { FwCfgClient, type FwCfgFile } from './fw/fw-cfg.js';
 export { fwCfgIo, fwCfgMmio, type FwCfgRegs } from './fw/fw-cfg-regs.js';

@@ -7,8 +7,10 @@ import type { AcpiParsers } from './fw/acpi/registry.js';
 import type { AcpiWalk } from './fw/acpi/walk.js';
 import type { FdtTree } from './fw/fdt/fdt.js';
 import type { FwCfgClient } from './fw/fw-cfg.js';
+import type { Pciehp } from './hotplug/pciehp.js';
 import { IommuCore, type RegressionSwitch } from './iommu/core.js';
 import type { DomainType } from './iommu/domain-types.js';
+import { MsiDomain } from './irq/msi-domain.js';
 import { DmaOracle } from './oracle/oracle.js';
 import { PageAllocator } from './page-alloc.js';
 import type { PciTopology } from './pci/enumerate.js';
@@ -39,7 +41,8 @@ export interface FirmwareInfo {
 
 /**
  * The synthetic guest kernel: its clock, physical memory, the IOMMU core,
- * the DMA API, the driver core and the DMA oracle, over one GuestPort.
+ * the DMA API, the driver core, MSI, PCIe hot-plug and the DMA oracle,
+ * over one GuestPort.
  */
 export class GuestKernel {
   readonly clock: GuestClock;
@@ -54,10 +57,15 @@ export class GuestKernel {
   pci: PciTopology | undefined;
   /** Set by an IOMMU module that wants ACS enabled on every port (pci_request_acs). */
   acsRequested = false;
+  /** The MSI doorbell and vector dispatch. */
+  readonly msi: MsiDomain;
+  /** The PCI Express native hot-plug driver, once probed. */
+  pciehp: Pciehp | undefined;
 
   constructor(readonly port: GuestPort, readonly opts: KernelOptions, readonly acpiParsers: AcpiParsers) {
     this.log = port.log;
     this.clock = new GuestClock(port);
+    this.msi = new MsiDomain(port);
     const lowest = Math.min(...port.ramRanges.map((r) => r.base));
     // The real-mode/BIOS area on x86 (IVT, EBDA, VGA, option ROMs, BIOS), elsewhere a 2 MiB firmware/kernel-image area.
     const reserved = port.board === 'q35' || port.board === 'pc'

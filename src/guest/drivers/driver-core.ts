@@ -84,6 +84,12 @@ export class DriverCore {
     this.log.info(`${drv.name} ${dev.name}`, 'unbound');
   }
 
+  /** bus_remove_device (hot removal): release the driver and forget a pending deferred probe. */
+  removeDevice(dev: GuestDevice): void {
+    this.unbind(dev);
+    this.deferred.delete(dev);
+  }
+
   /** driver_deferred_probe_trigger: retry every deferred device until no more progress. */
   retryDeferred(): void {
     let progress = true;

@@ -1,7 +1,7 @@
 import type { GuestKernel } from '../kernel.js';
 import { cf8Access, type PciConfigAccess } from '../pci/config-access.js';
 import { enumeratePci } from '../pci/enumerate.js';
-import { assignResources, type HostWindows } from '../pci/resources.js';
+import { assignResources, SEABIOS_HOTPLUG_RESERVE, type HostWindows } from '../pci/resources.js';
 import { loadAcpi } from './acpi-load.js';
 import { fwCfgIo } from './fw-cfg-regs.js';
 import { FwCfgClient } from './fw-cfg.js';
@@ -20,7 +20,8 @@ export const Q35_WINDOWS: HostWindows = {
 
 /**
  * The q35 boot path, firmware then OS. Firmware (as SeaBIOS): enable
- * MMCONFIG in the MCH, number the buses and assign BARs through 0xcf8/0xcfc,
+ * MMCONFIG in the MCH, number the buses and assign BARs through 0xcf8/0xcfc
+ * (keeping windows for empty hot-plug ports, as SeaBIOS does),
  * then run the ACPI table loader over fw_cfg (QEMU builds its tables at that
  * moment, from the bus numbers it sees). OS: walk ACPI from the RSDP and
  * scan PCI again through ECAM from MCFG (extended capabilities need it), or
@@ -39,7 +40,7 @@ export function bootQ35(k: GuestKernel): PciConfigAccess | undefined {
   }
   const fwTopo = enumeratePci(cf8, { assignBuses: true });
   k.firmware.windows = Q35_WINDOWS;
-  for (const f of assignResources(fwTopo.root, Q35_WINDOWS)) k.firmware.errors.push(f);
+  for (const f of assignResources(fwTopo.root, Q35_WINDOWS, undefined, SEABIOS_HOTPLUG_RESERVE)) k.firmware.errors.push(f);
   const regs = fwCfgIo(k.port);
   const fw = regs ? FwCfgClient.open(k.port, regs, k.mem) : undefined;
   if (!fw || !fw.ok) {

@@ -12,8 +12,8 @@ import {
 export interface PciTopology {
   readonly access: PciConfigAccess;
   readonly root: PciBus;
-  /** Every function, depth first (a bridge before the functions behind it). */
-  readonly functions: readonly PciFunction[];
+  /** Every function, depth first (a bridge before the functions behind it); hot-plug adds and removes. */
+  readonly functions: PciFunction[];
   readonly buses: readonly PciBus[];
 }
 
@@ -52,32 +52,8 @@ export function enumeratePci(cfg: PciConfigAccess, opts: EnumerateOptions): PciT
     let max = bus.number;
     const bridges: PciFunction[] = [];
     for (let slot = 0; slot < 32; slot++) {
-      if (!probe(cfg, bus.number, devfn(slot, 0))) continue;
-      const mf = (cfg.read(bus.number, devfn(slot, 0), PCI_HEADER_TYPE, 1) & PCI_HEADER_TYPE_MULTIFUNCTION) !== 0;
-      for (let f = 0; f < (mf ? 8 : 1); f++) {
-        const df = devfn(slot, f);
-        if (f > 0 && !probe(cfg, bus.number, df)) continue;
-        const fn = new PciFunction(cfg, bus, df);
-        fn.vendor = fn.read(PCI_VENDOR_ID, 2);
-        fn.device = fn.read(PCI_DEVICE_ID, 2);
-        fn.revision = fn.read(PCI_REVISION_ID, 1);
-        fn.classCode = (fn.read(PCI_CLASS_PROG, 1) | (fn.read(PCI_CLASS_PROG + 1, 2) << 8)) >>> 0;
-        fn.headerType = fn.read(PCI_HEADER_TYPE, 1) & 0x7f;
-        fn.multifunction = mf;
-        if (fn.headerType === 0) {
-          fn.subsystemVendor = fn.read(PCI_SUBSYSTEM_VENDOR_ID, 2);
-          fn.subsystemId = fn.read(PCI_SUBSYSTEM_ID, 2);
-        }
-        readCapabilities(fn);
-        sizeBars(fn);
-        bus.devices.push(fn);
+      for (const fn of scanSlot(cfg, bus, slot, opts.log, !opts.assignBuses)) {
         functions.push(fn);
-        opts.log?.info(`pci ${fn.name}`, `[${fn.idString}] type ${fn.headerType.toString(16).padStart(2, '0')} class 0x${fn.classCode.toString(16).padStart(6, '0')}${fn.isPcie ? ' PCIe' : ''}`);
-        if (!opts.assignBuses) {
-          for (const b of fn.bars) {
-            opts.log?.info(`pci ${fn.name}`, `reg 0x${(0x10 + b.index * 4).toString(16)}: [${b.kind === 'io' ? 'io ' : 'mem '}0x${b.busAddress.toString(16)}-0x${(b.busAddress + b.size - 1).toString(16)}${b.kind === 'mem64' ? ' 64bit' : ''}${b.prefetchable ? ' pref' : ''}]`);
-          }
-        }
         if (fn.isBridge) bridges.push(fn);
       }
     }
@@ -113,6 +89,49 @@ export function enumeratePci(cfg: PciConfigAccess, opts: EnumerateOptions): PciT
   };
   scanBus(root, 0);
   return { access: cfg, root, functions, buses };
+}
+
+/** One function as pci_setup_device reads it: identity, header type, capabilities, BAR sizes; added to its bus. */
+function scanFunction(cfg: PciConfigAccess, bus: PciBus, df: number, mf: boolean, log: EventLog | undefined, logBars: boolean): PciFunction {
+  const fn = new PciFunction(cfg, bus, df);
+  fn.vendor = fn.read(PCI_VENDOR_ID, 2);
+  fn.device = fn.read(PCI_DEVICE_ID, 2);
+  fn.revision = fn.read(PCI_REVISION_ID, 1);
+  fn.classCode = (fn.read(PCI_CLASS_PROG, 1) | (fn.read(PCI_CLASS_PROG + 1, 2) << 8)) >>> 0;
+  fn.headerType = fn.read(PCI_HEADER_TYPE, 1) & 0x7f;
+  fn.multifunction = mf;
+  if (fn.headerType === 0) {
+    fn.subsystemVendor = fn.read(PCI_SUBSYSTEM_VENDOR_ID, 2);
+    fn.subsystemId = fn.read(PCI_SUBSYSTEM_ID, 2);
+  }
+  readCapabilities(fn);
+  sizeBars(fn);
+  bus.devices.push(fn);
+  log?.info(`pci ${fn.name}`, `[${fn.idString}] type ${fn.headerType.toString(16).padStart(2, '0')} class 0x${fn.classCode.toString(16).padStart(6, '0')}${fn.isPcie ? ' PCIe' : ''}`);
+  if (logBars) {
+    for (const b of fn.bars) {
+      log?.info(`pci ${fn.name}`, `reg 0x${(0x10 + b.index * 4).toString(16)}: [${b.kind === 'io' ? 'io ' : 'mem '}0x${b.busAddress.toString(16)}-0x${(b.busAddress + b.size - 1).toString(16)}${b.kind === 'mem64' ? ' 64bit' : ''}${b.prefetchable ? ' pref' : ''}]`);
+    }
+  }
+  return fn;
+}
+
+/**
+ * pci_scan_slot: function 0 of `slot` on `bus`, and functions 1-7 when
+ * function 0 is multi-function. New functions are added to the bus and
+ * returned (empty when nothing answers). Hot-plug drivers call it for the
+ * slot below their port.
+ */
+export function scanSlot(cfg: PciConfigAccess, bus: PciBus, slot: number, log?: EventLog, logBars = true): PciFunction[] {
+  const out: PciFunction[] = [];
+  if (!probe(cfg, bus.number, devfn(slot, 0))) return out;
+  const mf = (cfg.read(bus.number, devfn(slot, 0), PCI_HEADER_TYPE, 1) & PCI_HEADER_TYPE_MULTIFUNCTION) !== 0;
+  for (let f = 0; f < (mf ? 8 : 1); f++) {
+    const df = devfn(slot, f);
+    if (f > 0 && !probe(cfg, bus.number, df)) continue;
+    out.push(scanFunction(cfg, bus, df, mf, log, logBars));
+  }
+  return out;
 }
 
 function hex2(v: number): string {

@@ -1,6 +1,9 @@
+import type { GuestPort } from '../port.js';
 import type { PciFunction } from './device.js';
 import {
-  PCI_CAP_ID_MSIX, PCI_MSIX_BIR_MASK, PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_QSIZE, PCI_MSIX_PBA, PCI_MSIX_TABLE,
+  PCI_CAP_ID_MSIX, PCI_MSIX_BIR_MASK, PCI_MSIX_ENTRY_CTRL_MASKBIT, PCI_MSIX_ENTRY_DATA, PCI_MSIX_ENTRY_LOWER_ADDR,
+  PCI_MSIX_ENTRY_UPPER_ADDR, PCI_MSIX_ENTRY_VECTOR_CTRL, PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE,
+  PCI_MSIX_FLAGS_MASKALL, PCI_MSIX_FLAGS_QSIZE, PCI_MSIX_PBA, PCI_MSIX_TABLE,
   PCI_CAP_ID_MSI, PCI_MSI_ADDRESS_HI, PCI_MSI_ADDRESS_LO, PCI_MSI_DATA_32, PCI_MSI_DATA_64, PCI_MSI_FLAGS,
   PCI_MSI_FLAGS_64BIT, PCI_MSI_FLAGS_ENABLE, PCI_MSI_FLAGS_QSIZE,
 } from './regs.js';
@@ -53,4 +56,27 @@ export function pciMsixInfo(pdev: PciFunction): MsixInfo | undefined {
     pbaBar: pba & PCI_MSIX_BIR_MASK,
     pbaOffset: (pba & ~PCI_MSIX_BIR_MASK) >>> 0,
   };
+}
+
+/**
+ * Enables MSI-X with vector 0 programmed (Linux msix_capability_init):
+ * Enable with Function Mask set, the table entry written through the BAR
+ * (little-endian, PCI 3.0 section 6.8.2), the entry unmasked, then Function
+ * Mask cleared. The table BAR must be assigned with memory decode on.
+ * Returns false without MSI-X or without an assigned table BAR.
+ */
+export function pciEnableMsixVector0(port: GuestPort, pdev: PciFunction, address: number, data: number): boolean {
+  const info = pciMsixInfo(pdev);
+  const bar = info && pdev.bars.find((b) => b.index === info.tableBar && b.kind !== 'io');
+  if (!info || !bar || bar.cpuAddress === 0) return false;
+  const ctl = info.offset + PCI_MSIX_FLAGS;
+  pdev.write(ctl, 2, pdev.read(ctl, 2) | PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+  const entry = bar.cpuAddress + info.tableOffset;
+  port.write(entry + PCI_MSIX_ENTRY_LOWER_ADDR, 4, address % 0x1_0000_0000);
+  port.write(entry + PCI_MSIX_ENTRY_UPPER_ADDR, 4, Math.floor(address / 0x1_0000_0000));
+  port.write(entry + PCI_MSIX_ENTRY_DATA, 4, data >>> 0);
+  const vc = port.read(entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 4);
+  port.write(entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, (vc.lo & ~PCI_MSIX_ENTRY_CTRL_MASKBIT) >>> 0);
+  pdev.write(ctl, 2, pdev.read(ctl, 2) & ~PCI_MSIX_FLAGS_MASKALL);
+  return true;
 }

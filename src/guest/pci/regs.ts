@@ -86,6 +86,13 @@ export const PCI_MSIX_FLAGS_MASKALL = 0x4000;
 export const PCI_MSIX_TABLE = 0x04;
 export const PCI_MSIX_PBA = 0x08;
 export const PCI_MSIX_BIR_MASK = 0x7;
+/** MSI-X table entry (PCI 3.0 section 6.8.2.6-6.8.2.9): address lo +0, hi +4, data +8, vector control +12 (mask bit 0). */
+export const PCI_MSIX_ENTRY_SIZE = 16;
+export const PCI_MSIX_ENTRY_LOWER_ADDR = 0x0;
+export const PCI_MSIX_ENTRY_UPPER_ADDR = 0x4;
+export const PCI_MSIX_ENTRY_DATA = 0x8;
+export const PCI_MSIX_ENTRY_VECTOR_CTRL = 0xc;
+export const PCI_MSIX_ENTRY_CTRL_MASKBIT = 0x1;
 
 /** PCI Express capability (PCIe 4.0 section 7.5.3). */
 export const PCI_EXP_FLAGS = 0x02;
@@ -104,9 +111,79 @@ export const PCI_EXP_TYPE_RC_EC = 0xa;
 export const PCI_EXP_FLAGS_SLOT = 0x0100;
 export const PCI_EXP_DEVCAP = 0x04;
 export const PCI_EXP_DEVCTL = 0x08;
+export const PCI_EXP_LNKCAP = 0x0c;
+/** Data Link Layer Link Active Reporting Capable (PCIe 4.0 section 7.5.3.6). */
+export const PCI_EXP_LNKCAP_DLLLARC = 0x0010_0000;
+export const PCI_EXP_LNKSTA = 0x12;
+/** Data Link Layer Link Active (PCIe 4.0 section 7.5.3.8). */
+export const PCI_EXP_LNKSTA_DLLLA = 0x2000;
 export const PCI_EXP_SLTCAP = 0x14;
 export const PCI_EXP_SLTCTL = 0x18;
 export const PCI_EXP_SLTSTA = 0x1a;
+export const PCI_EXP_SLTCAP2 = 0x34;
+
+/**
+ * Slot Capabilities (PCIe 4.0 section 7.5.3.9): Attention Button Present [0],
+ * Power Controller Present [1], MRL Sensor Present [2], Attention / Power
+ * Indicator Present [3] / [4], Hot-Plug Surprise [5], Hot-Plug Capable [6],
+ * Electromechanical Interlock Present [17], No Command Completed Support
+ * [18], Physical Slot Number [31:19].
+ */
+export const PCI_EXP_SLTCAP_ABP = 0x0000_0001;
+export const PCI_EXP_SLTCAP_PCP = 0x0000_0002;
+export const PCI_EXP_SLTCAP_MRLSP = 0x0000_0004;
+export const PCI_EXP_SLTCAP_AIP = 0x0000_0008;
+export const PCI_EXP_SLTCAP_PIP = 0x0000_0010;
+export const PCI_EXP_SLTCAP_HPS = 0x0000_0020;
+export const PCI_EXP_SLTCAP_HPC = 0x0000_0040;
+export const PCI_EXP_SLTCAP_EIP = 0x0002_0000;
+export const PCI_EXP_SLTCAP_NCCS = 0x0004_0000;
+export const PCI_EXP_SLTCAP_PSN_SHIFT = 19;
+/** Slot Capabilities 2 (PCIe 4.0 section 7.5.3.20): In-Band PD Disable Supported [0]. */
+export const PCI_EXP_SLTCAP2_IBPD = 0x0001;
+
+/**
+ * Slot Control (PCIe 4.0 section 7.5.3.10): event enables ABPE [0], PFDE [1],
+ * MRLSCE [2], PDCE [3], CCIE [4], HPIE [5]; Attention Indicator Control
+ * [7:6] and Power Indicator Control [9:8] (01b on, 10b blink, 11b off);
+ * Power Controller Control [10] (1b: power off); EIC [11]; DLLSCE [12].
+ */
+export const PCI_EXP_SLTCTL_ABPE = 0x0001;
+export const PCI_EXP_SLTCTL_PFDE = 0x0002;
+export const PCI_EXP_SLTCTL_MRLSCE = 0x0004;
+export const PCI_EXP_SLTCTL_PDCE = 0x0008;
+export const PCI_EXP_SLTCTL_CCIE = 0x0010;
+export const PCI_EXP_SLTCTL_HPIE = 0x0020;
+export const PCI_EXP_SLTCTL_AIC = 0x00c0;
+export const PCI_EXP_SLTCTL_ATTN_IND_ON = 0x0040;
+export const PCI_EXP_SLTCTL_ATTN_IND_BLINK = 0x0080;
+export const PCI_EXP_SLTCTL_ATTN_IND_OFF = 0x00c0;
+export const PCI_EXP_SLTCTL_PIC = 0x0300;
+export const PCI_EXP_SLTCTL_PWR_IND_ON = 0x0100;
+export const PCI_EXP_SLTCTL_PWR_IND_BLINK = 0x0200;
+export const PCI_EXP_SLTCTL_PWR_IND_OFF = 0x0300;
+export const PCI_EXP_SLTCTL_PCC = 0x0400;
+export const PCI_EXP_SLTCTL_PWR_ON = 0x0000;
+export const PCI_EXP_SLTCTL_PWR_OFF = 0x0400;
+export const PCI_EXP_SLTCTL_EIC = 0x0800;
+export const PCI_EXP_SLTCTL_DLLSCE = 0x1000;
+
+/**
+ * Slot Status (PCIe 4.0 section 7.5.3.11), RW1C events: Attention Button
+ * Pressed [0], Power Fault Detected [1], MRL Sensor Changed [2], Presence
+ * Detect Changed [3], Command Completed [4], Data Link Layer State Changed
+ * [8]; read-only state: MRL Sensor State [5], Presence Detect State [6],
+ * Electromechanical Interlock Status [7].
+ */
+export const PCI_EXP_SLTSTA_ABP = 0x0001;
+export const PCI_EXP_SLTSTA_PFD = 0x0002;
+export const PCI_EXP_SLTSTA_MRLSC = 0x0004;
+export const PCI_EXP_SLTSTA_PDC = 0x0008;
+export const PCI_EXP_SLTSTA_CC = 0x0010;
+export const PCI_EXP_SLTSTA_MRLSS = 0x0020;
+export const PCI_EXP_SLTSTA_PDS = 0x0040;
+export const PCI_EXP_SLTSTA_EIS = 0x0080;
+export const PCI_EXP_SLTSTA_DLLSC = 0x0100;
 
 /** Extended capabilities start at 0x100 (PCIe 4.0 section 7.6.3): header = ID[15:0], version[19:16], next[31:20]. */
 export const PCI_CFG_SPACE_SIZE = 0x100;

@@ -3,8 +3,9 @@ import { writeBar } from './bars.js';
 import type { PciBar, PciBus, PciFunction } from './device.js';
 import { pciEnableDevice } from './enumerate.js';
 import {
-  PCI_IO_BASE, PCI_IO_BASE_UPPER16, PCI_IO_LIMIT, PCI_IO_LIMIT_UPPER16, PCI_MEMORY_BASE, PCI_MEMORY_LIMIT,
-  PCI_PREF_BASE_UPPER32, PCI_PREF_LIMIT_UPPER32, PCI_PREF_MEMORY_BASE, PCI_PREF_MEMORY_LIMIT, PCI_PREF_RANGE_TYPE_64,
+  PCI_EXP_FLAGS, PCI_EXP_FLAGS_SLOT, PCI_EXP_SLTCAP, PCI_EXP_SLTCAP_HPC, PCI_IO_BASE, PCI_IO_BASE_UPPER16, PCI_IO_LIMIT,
+  PCI_IO_LIMIT_UPPER16, PCI_MEMORY_BASE, PCI_MEMORY_LIMIT, PCI_PREF_BASE_UPPER32, PCI_PREF_LIMIT_UPPER32,
+  PCI_PREF_MEMORY_BASE, PCI_PREF_MEMORY_LIMIT, PCI_PREF_RANGE_TYPE_64,
 } from './regs.js';
 
 const TWO32 = 0x1_0000_0000;
@@ -27,6 +28,54 @@ export interface HostWindows {
 }
 
 type Pool = 'io' | 'mem' | 'pref';
+
+/**
+ * Window space kept for an empty hot-plug port, per pool (bytes; 0: none),
+ * so that a device hot-added later has somewhere to go.
+ */
+export interface HotplugReserve {
+  readonly io: number;
+  readonly mem: number;
+  readonly pref: number;
+}
+
+/**
+ * SeaBIOS (src/fw/pciinit.c pci_bios_check_devices), the firmware of QEMU's
+ * x86 machines: a hot-plug capable bridge gets at least PCI_BRIDGE_MEM_MIN
+ * (2 MiB) of memory and of prefetchable memory; I/O is optional behind a
+ * PCI Express port and is not reserved.
+ */
+export const SEABIOS_HOTPLUG_RESERVE: HotplugReserve = { io: 0, mem: 2 * MIB, pref: 2 * MIB };
+/**
+ * Linux (drivers/pci/setup-bus.c) on boards where it assigns resources
+ * itself: pci_hotplug_io_size 256 bytes (a 4 KiB window once aligned),
+ * pci_hotplug_mmio_size and pci_hotplug_mmio_pref_size 2 MiB.
+ */
+export const LINUX_HOTPLUG_RESERVE: HotplugReserve = { io: 256, mem: 2 * MIB, pref: 2 * MIB };
+
+/**
+ * A hot-plug bridge (Linux set_pcie_hotplug_bridge, SeaBIOS
+ * pci_bus_hotplug_support): a PCI Express port whose slot is implemented
+ * and Hot-Plug Capable (PCIe 4.0 sections 7.5.3.2 and 7.5.3.9).
+ */
+export function isHotplugBridge(fn: PciFunction): boolean {
+  const pos = fn.pcieCap;
+  if (!fn.isBridge || pos === undefined) return false;
+  if (!(fn.read(pos + PCI_EXP_FLAGS, 2) & PCI_EXP_FLAGS_SLOT)) return false;
+  return (fn.read(pos + PCI_EXP_SLTCAP, 4) & PCI_EXP_SLTCAP_HPC) !== 0;
+}
+
+/** Whether a bridge implements its optional I/O or prefetchable window (pci_bridge_check_ranges: a writable base register). */
+function hasWindow(br: PciFunction, pool: Pool): boolean {
+  if (pool === 'mem') return true;
+  const reg = pool === 'io' ? PCI_IO_BASE : PCI_PREF_MEMORY_BASE;
+  const orig = br.read(reg, 2);
+  if (orig !== 0) return true;
+  br.write(reg, 2, 0xe0f0);
+  const probe = br.read(reg, 2);
+  br.write(reg, 2, orig);
+  return probe !== 0;
+}
 
 interface Res {
   readonly pool: Pool;
@@ -105,7 +154,7 @@ function programWindow(br: PciFunction, pool: Pool, base: number, size: number):
  * it one window per pool sized to hold that bridge's own bus (rounded to the
  * bridge granularity, aligned to the largest child alignment).
  */
-function needs(bus: PciBus, log: EventLog | undefined): Res[] {
+function needs(bus: PciBus, log: EventLog | undefined, reserve: HotplugReserve | undefined): Res[] {
   const out: Res[] = [];
   for (const fn of bus.devices) {
     for (const bar of fn.bars) {
@@ -116,18 +165,20 @@ function needs(bus: PciBus, log: EventLog | undefined): Res[] {
       });
     }
     if (!fn.isBridge || !fn.subordinate) continue;
-    const child = needs(fn.subordinate, log);
+    const child = needs(fn.subordinate, log, reserve);
     const p64 = (fn.read(PCI_PREF_MEMORY_BASE, 2) & 0xf) === PCI_PREF_RANGE_TYPE_64;
+    const hotplug = reserve !== undefined && isHotplugBridge(fn);
     for (const pool of ['io', 'mem', 'pref'] as const) {
       const list = child.filter((r) => r.pool === pool);
       const { end, align } = layout(list);
-      if (end === 0) {
+      const keep = hotplug && reserve[pool] > 0 && hasWindow(fn, pool) ? alignUp(reserve[pool], GRAN[pool]) : 0;
+      if (end === 0 && keep === 0) {
         programWindow(fn, pool, 0, 0);
         continue;
       }
-      const size = alignUp(end, GRAN[pool]);
+      const size = alignUp(Math.max(end, keep), GRAN[pool]);
       out.push({
-        pool, size, align: Math.max(GRAN[pool], align), is64: pool === 'pref' && p64 && list.every((r) => r.is64),
+        pool, size, align: Math.max(GRAN[pool], align, end < keep ? keep : 0), is64: pool === 'pref' && p64 && list.every((r) => r.is64),
         what: `${fn.name} ${pool} window`,
         place: (addr, off) => {
           programWindow(fn, pool, addr, size);
@@ -153,10 +204,12 @@ function assignBar(fn: PciFunction, bar: PciBar, addr: number, cpuOffset: number
  * the 32-bit window, prefetchable memory from the 64-bit window when all of
  * it can live above 4 GiB, else after the non-prefetchable memory. Then it
  * enables decode on every function that got resources. Returns what did not
- * fit (those BARs stay unassigned and their decode off).
+ * fit (those BARs stay unassigned and their decode off). With `reserve`,
+ * every hot-plug bridge's windows are at least that large (an empty
+ * hot-plug port gets windows of exactly that size, aligned to it).
  */
-export function assignResources(root: PciBus, windows: HostWindows, log?: EventLog): string[] {
-  const all = needs(root, log);
+export function assignResources(root: PciBus, windows: HostWindows, log?: EventLog, reserve?: HotplugReserve): string[] {
+  const all = needs(root, log, reserve);
   const failed: string[] = [];
   const place = (list: Res[], w: HostWindow | undefined, name: string, from?: number): number | undefined => {
     if (list.length === 0) return from;

@@ -77,9 +77,11 @@ export class VirtBoard implements Board {
       sys.addSubregion(mem.alias('pcie-mmio-high', mmioWindow, VIRT_HIGH_PCIE_MMIO.base, VIRT_HIGH_PCIE_MMIO.size), VIRT_HIGH_PCIE_MMIO.base);
     }
     sys.addSubregion(ioWindow, VIRT_PCIE_PIO.base);
-    // GICv2m: a write of an SPI's interrupt ID to MSI_SETSPI_NS (0x40) pulses it.
+    // GICv2m (QEMU hw/intc/arm_gicv2m.c): MSI_TYPER (0x8) gives the first
+    // SPI's interrupt ID and the count, IIDR (0xfcc) QEMU's product ID; a
+    // write of an SPI's interrupt ID to MSI_SETSPI_NS (0x40) pulses it.
     sys.addSubregion(mem.mmio('gicv2m', 0x1000, {
-      read: () => 0,
+      read: (off) => (off === 0x8 ? (((V2M_SPI + ARM_SPI_BASE) << 16) | V2M_NUM_SPI) >>> 0 : off === 0xfcc ? 0x05100000 : 0),
       write: (off, _size, value) => {
         if (off !== 0x40) return;
         m.deliverMsi(BigInt(VIRT_GIC_V2M + off), value >>> 0);
