@@ -63,3 +63,4 @@ export { walkAcpi, type AcpiWalk } from './fw/acpi/walk.js';
 export { parseMcfg, type McfgAllocation } from './fw/acpi/mcfg.js';
 export { parseMadt, type Madt, type MadtEntry } from './fw/acpi/madt.js';
 export { ByteView } from './util/bytes.js';
+export * as spapr from './spapr/index.js';

@@ -92,6 +92,17 @@ export class IommuTable {
     return this.hv.clear(this.itIndex, BigInt(this.itOffset + entry), this.itPageShift, npages) === H_SUCCESS;
   }
 
+  /**
+   * tce_exchange_pseries (the VFIO path): H_GET_TCE for the old TCE, then
+   * H_PUT_TCE of the new one. The old TCE, or undefined when a call fails.
+   */
+  exchange(entry: number, tce: bigint): bigint | undefined {
+    const ioba = BigInt(this.itOffset + entry) << BigInt(this.itPageShift);
+    const old = this.hv.getTce(this.itIndex, ioba);
+    if (old.ret !== H_SUCCESS) return undefined;
+    return this.hv.putTce(this.itIndex, ioba, tce) === H_SUCCESS ? old.tce : undefined;
+  }
+
   /** it_ops->get: the TCE of an entry (what H_GET_TCE returns), or undefined when the call fails. */
   get(entry: number): bigint | undefined {
     const r = this.hv.getTce(this.itIndex, BigInt(this.itOffset + entry) << BigInt(this.itPageShift));
