@@ -63,9 +63,11 @@ export class SpaprTce implements TceTableHost {
     registerTceHcalls(opts.hcalls, {
       findByLiobn: (l) => (l >> 32n === 0n ? this.findTable(Number(l))?.table : undefined),
       npagesZeroSucceeds: (t) => this.phbOfTable(t)?.opts.lopaprNpages0 ?? false,
-      ldq: (a) => this.ldqBe(a),
+      readTceList: (a, n) => this.readTceList(a, n),
+      invalidateLocal: (t, first, count) => this.engine.iotlb.invalidateRange(t.ctx, first * 2 ** t.pageShift, count * 2 ** t.pageShift),
       complete: (t, first, count) => {
         const size = 2 ** t.pageShift;
+        this.engine.iotlb.invalidateRange(t.ctx, first * size, count * size);
         this.coherence.bus.post(OP_RANGE, t.ctx, first * size, count * size);
         this.coherence.quiesceSync();
       },
@@ -107,12 +109,21 @@ export class SpaprTce implements TceTableHost {
     return this.phbs.find((p) => p.tables.includes(t));
   }
 
-  /** ldq_be_phys: a read nothing answers gives 0, as QEMU's unassigned memory does. */
-  private ldqBe(addr: bigint): bigint {
-    const r = this.targetAs.read(addr, 8);
-    if (r.result !== MEMTX_OK) return 0n;
-    const sw = (v: number) => BigInt((((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0);
-    return (sw(r.lo) << 32n) | sw(r.hi);
+  /** ldq_be_phys of a TCE list: [hi, lo] per entry; entries nothing answers read as 0, as QEMU's unassigned memory. */
+  private readTceList(addr: bigint, count: number): Uint32Array {
+    const out = new Uint32Array(count * 2);
+    const buf = new Uint8Array(count * 8);
+    const dv = new DataView(buf.buffer);
+    const whole = this.targetAs.readBytes(addr, buf) === MEMTX_OK;
+    for (let i = 0; i < count; i++) {
+      if (!whole) {
+        buf.fill(0, i * 8, i * 8 + 8);
+        this.targetAs.readBytes(addr + BigInt(i * 8), buf.subarray(i * 8, i * 8 + 8));
+      }
+      out[2 * i] = dv.getUint32(i * 8, false);
+      out[2 * i + 1] = dv.getUint32(i * 8 + 4, false);
+    }
+    return out;
   }
 
   /** System reset: every PHB's tables zeroed and its default window back (spapr_phb_dma_reset). */

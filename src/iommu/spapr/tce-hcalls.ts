@@ -9,8 +9,13 @@ export interface TceHcallHost {
   findByLiobn(liobn: bigint): SpaprTceTable | undefined;
   /** Whether npages = 0 succeeds (the LoPAPR reading) for the PHB owning `table`; QEMU answers H_PARAMETER. */
   npagesZeroSucceeds(table: SpaprTceTable): boolean;
-  /** ldq_be_phys on system memory: a big-endian u64 (0 where nothing answers, as QEMU's unassigned reads). */
-  ldq(addr: bigint): bigint;
+  /**
+   * ldq_be_phys of `count` u64 at `addr` on system memory, as [hi, lo]
+   * pairs (0 where nothing answers, as QEMU's unassigned reads give).
+   */
+  readTceList(addr: bigint, count: number): Uint32Array;
+  /** Drops the engine's own IOTLB entries of entries [first, first + count) (before and after a multi-TCE loop). */
+  invalidateLocal(table: SpaprTceTable, first: number, count: number): void;
   /**
    * The hcall returns: post the invalidation of entries [first, first +
    * count) to the translation workers and wait for them (the completion
@@ -60,18 +65,10 @@ export function registerTceHcalls(reg: SpaprHcallRegistry, host: TceHcallHost): 
     if (!t) return { ret: H_PARAMETER, out: [] };
     const npages = a[3] ?? 0n;
     if (npages > BigInt(t.nbTable)) return { ret: H_PARAMETER, out: [] };
-    let ioba = (a[1] ?? 0n) & pageMask(t);
-    const first = t.indexOf(ioba);
-    const size = 1n << BigInt(t.pageShift);
-    let ret = npages === 0n && host.npagesZeroSucceeds(t) ? H_SUCCESS : H_PARAMETER;
-    let done = 0;
-    for (let i = 0n; i < npages; i++, ioba = (ioba + size) & U64) {
-      ret = t.put(ioba, a[2] ?? 0n);
-      if (ret !== H_SUCCESS) break;
-      done++;
-    }
-    if (done > 0) host.complete(t, first, done);
-    return { ret, out: [] };
+    const v = BigInt.asUintN(64, a[2] ?? 0n);
+    const lo = Number(v & 0xffff_ffffn);
+    const hi = Number(v >> 32n);
+    return multi(t, (a[1] ?? 0n) & pageMask(t), Number(npages), () => lo, () => hi);
   });
 
   reg.register(H_PUT_TCE_INDIRECT, 'H_PUT_TCE_INDIRECT', (a) => {
@@ -80,17 +77,24 @@ export function registerTceHcalls(reg: SpaprHcallRegistry, host: TceHcallHost): 
     const list = a[2] ?? 0n;
     const npages = a[3] ?? 0n;
     if (npages > BigInt(SPAPR_TCE_LIST_MAX) || (list & TCE_LIST_ALIGN) !== 0n) return { ret: H_PARAMETER, out: [] };
-    let ioba = (a[1] ?? 0n) & pageMask(t);
-    const first = t.indexOf(ioba);
-    const size = 1n << BigInt(t.pageShift);
-    let ret = npages === 0n && host.npagesZeroSucceeds(t) ? H_SUCCESS : H_PARAMETER;
-    let done = 0;
-    for (let i = 0n; i < npages; i++, ioba = (ioba + size) & U64) {
-      ret = t.put(ioba, host.ldq(list + i * 8n));
-      if (ret !== H_SUCCESS) break;
-      done++;
-    }
-    if (done > 0) host.complete(t, first, done);
-    return { ret, out: [] };
+    const tces = host.readTceList(list, Number(npages));
+    return multi(t, (a[1] ?? 0n) & pageMask(t), Number(npages), (i) => tces[2 * i + 1]!, (i) => tces[2 * i]!);
   });
+
+  /**
+   * The loop of H_STUFF_TCE and H_PUT_TCE_INDIRECT: consecutive pages from
+   * ioba, stopping at the first one outside the window (H_PARAMETER) with
+   * the earlier stores kept. npages 0 never enters the loop.
+   */
+  function multi(t: SpaprTceTable, ioba: bigint, npages: number, lo: (i: number) => number, hi: (i: number) => number): { ret: bigint; out: bigint[] } {
+    const first = t.indexOf(ioba);
+    let ret = npages === 0 && host.npagesZeroSucceeds(t) ? H_SUCCESS : H_PARAMETER;
+    if (first < 0 || npages === 0) return { ret, out: [] };
+    const n = Math.min(npages, t.nbTable - first);
+    host.invalidateLocal(t, first, n);
+    for (let i = 0; i < n; i++) t.store(first + i, lo(i), hi(i));
+    ret = n === npages ? H_SUCCESS : H_PARAMETER;
+    host.complete(t, first, n);
+    return { ret, out: [] };
+  }
 }

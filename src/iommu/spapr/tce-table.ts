@@ -143,30 +143,43 @@ export class SpaprTceTable {
    * put_tce_emu: store the raw TCE, then one notifier event for the page:
    * iova relative to the window, MAP when the TCE grants a permission,
    * otherwise UNMAP (an overwrite is a MAP with no UNMAP before it). The
-   * table's own IOTLB entries for the page go at once; the caller posts
+   * table's own IOTLB entry for the page goes at once; the caller posts
    * the invalidation to workers and waits at the hcall's return.
    */
   put(ioba: bigint, tce: bigint): bigint {
     const index = this.indexOf(ioba);
     if (index < 0) return H_PARAMETER;
     const t = BigInt.asUintN(64, tce);
-    const w = this.host.arena.words;
-    const o = (this.start + index) * 2;
-    w[o] = Number(t & 0xffff_ffffn);
-    w[o + 1] = Number(t >> 32n);
-    this.touched[Math.floor(index / CHUNK)] = 1;
+    this.store(index, Number(t & 0xffff_ffffn), Number(t >> 32n));
     const size = 2 ** this.pageShift;
     this.host.coherence.engine.iotlb.invalidateRange(this.ctx, index * size, size);
-    const perm = Number(t & 3n);
+    return H_SUCCESS;
+  }
+
+  /**
+   * The store and event of put_tce_emu for entry `index` (in range), the
+   * TCE as u32 halves. No IOTLB work: a multi-TCE hypercall invalidates
+   * its whole range around its loop (tce-hcalls.ts). The event is built
+   * only when someone listens.
+   */
+  store(index: number, lo: number, hi: number): void {
+    const w = this.host.arena.words;
+    const o = (this.start + index) * 2;
+    w[o] = lo;
+    w[o + 1] = hi;
+    this.touched[Math.floor(index / CHUNK)] = 1;
+    const perm = lo & 3;
     this.stats.puts++;
     if (perm) this.stats.maps++;
     else this.stats.unmaps++;
-    const mask = BigInt(size) - 1n;
+    if (this.iommu.registeredNotifiers.length === 0) return;
+    const shift = BigInt(this.pageShift);
+    const mask = (1n << shift) - 1n;
+    const t = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
     this.iommu.notify(0, {
       type: perm ? IOMMU_NOTIFIER_MAP : IOMMU_NOTIFIER_UNMAP,
-      entry: { targetAs: this.host.targetAs, iova: BigInt(index) << BigInt(this.pageShift), translatedAddr: t & (MASK64 ^ mask), addrMask: mask, perm },
+      entry: { targetAs: this.host.targetAs, iova: BigInt(index) << shift, translatedAddr: t & (MASK64 ^ mask), addrMask: mask, perm },
     });
-    return H_SUCCESS;
   }
 
   /** get_tce_emu: the raw TCE of a bus address. */

@@ -27,7 +27,7 @@ export class VfioSpaprUser {
   }
 
   getInfo(argsz = TCE_INFO_SIZE): { ret: number; info: SpaprTceInfo } {
-    const a = this.arg(Math.max(argsz, 4), argsz);
+    const a = this.arg(TCE_INFO_SIZE, argsz);
     const ret = vfioIoctl(this.c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, a.bytes);
     return {
       ret,
