@@ -13,3 +13,4 @@ export { VfioUserMemory } from './vfio/user-mm.js';
 export { VfioSpaprTceContainer } from './vfio/container.js';
 export { vfioIoctl } from './vfio/container-ioctl.js';
 export { VfioSpaprUser, type SpaprTceInfo } from './vfio/user.js';
+export { vfioSpaprWorkload } from './vfio/workload.js';

@@ -9,6 +9,7 @@ import { PseriesHv } from './hv.js';
 import { DDW_CREATE_PE_DMA_WIN, DDW_EXT_QUERY_OUT_SIZE, DDW_EXT_RESET_DMA_WIN, DDW_QUERY_PE_DMA_WIN, DDW_REMOVE_PE_DMA_WIN, HCALL_MULTI_TCE } from './papr.js';
 import { parseDmaWindow, PseriesPe, type DdwTokens } from './pe.js';
 import { PseriesTableGroup } from './table-group.js';
+import { vfioSpaprWorkload } from './vfio/workload.js';
 
 /** The DDW tokens a PHB node offers: ibm,ddw-applicable <query create remove>, ibm,ddw-extensions <n reset query-out>. */
 function ddwTokens(node: FdtNode): DdwTokens | undefined {
@@ -69,6 +70,7 @@ export function spaprTceModule(): IommuModule {
         k.log.err('pseries-iommu', e.message);
       }
     },
+    workloads: (k: GuestKernel) => [vfioSpaprWorkload(k, () => spaprTceDriverOf(k))],
   };
 }
 

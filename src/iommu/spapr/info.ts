@@ -45,7 +45,7 @@ export function formatSpaprInfo(m: SpaprTce): string {
     lines.push(`spapr-tce: PHB ${o.index} (BUID ${hex(o.buid)}), table group of 1 PE`);
     lines.push(`  DDW ${o.ddw ? 'on' : 'off'}, ${phb.windowsSupported} window${phb.windowsSupported === 1 ? '' : 's'}${o.sriovVf ? ' (SR-IOV VF PE)' : ''}, `
       + `page sizes ${sizes} (query mask ${hex(pageMaskToQueryMask(o.pgsz))}), default ${hex(o.dmaWinAddr)}+${hex(o.dmaWinSize)}, `
-      + `64-bit windows at ${hex(o.dma64WinAddr)}${o.defWinQuirk ? ', def-win-quirk' : ''}${o.lopaprNpages0 ? ', lopapr-npages0' : ''}`);
+      + `64-bit windows at ${hex(o.dma64WinAddr)}${o.defWinQuirk ? ', def-win-quirk' : ''}${o.lopaprNpages0 ? ', lopapr-npages0' : ''}${o.persistentTces ? ', persistent-tces' : ''}`);
     const consumers = phb.tables.flatMap((t) => t.iommu.registeredNotifiers.map((n) => m.labelOf(n) ?? 'unnamed'));
     const needVfio = phb.tables.some((t) => t.needVfio);
     lines.push(`  owner: ${consumers.length === 0 ? 'guest kernel (no shadowing consumer)' : `guest kernel, shadowed by ${[...new Set(consumers)].join(', ')}${needVfio ? ' (need-vfio)' : ''}`}`);

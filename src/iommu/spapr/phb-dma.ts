@@ -25,6 +25,8 @@ export interface SpaprPhbDmaOptions {
   readonly defWinQuirk: boolean;
   /** `lopapr-npages0` (viommu): H_STUFF_TCE / H_PUT_TCE_INDIRECT with npages 0 succeed instead of QEMU's H_PARAMETER. */
   readonly lopaprNpages0: boolean;
+  /** `persistent-tces` (viommu): PowerVM's per-PE tables keep their entries across remove and reset-pe (see SpaprTceTable.persist). */
+  readonly persistentTces?: boolean;
 }
 
 /** QEMU's "largest block" of ibm,query-pe-dma-window: 0x80000000 TCEs (5 outputs), 2^37 as hi/lo (6 outputs: 1 << (58 - 21)). */
@@ -51,6 +53,7 @@ export class SpaprPhbDma {
     private readonly log: EventLog | undefined) {
     for (let i = 0; i < this.windowsSupported; i++) {
       const t = new SpaprTceTable(host, spaprPciLiobn(opts.index, i), ctxBase + i);
+      t.persist = opts.persistentTces ?? false;
       this.tables.push(t);
       iommuRoot.addSubregion(t.root, 0);
     }

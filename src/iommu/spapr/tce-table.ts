@@ -53,12 +53,19 @@ export class SpaprTceTable {
   defWin = false;
   needVfio = false;
   skippingReplay = false;
+  /**
+   * PowerVM's tables (PHB property `persistent-tces`): the table belongs to
+   * the PE, so removing or resetting a window leaves its entries, and the
+   * next window in the slot sees them (ref A10). QEMU frees the table.
+   */
+  persist = false;
   readonly root: ContainerRegion;
   readonly iommu: TceIommuRegion;
   readonly stats = { puts: 0, maps: 0, unmaps: 0, faults: 0, needVfioSwitches: 0 };
   lastFault: TceFault | undefined;
-  /** First arena entry of the table, -1 while disabled. */
+  /** First arena entry of the table, -1 while it has none; `capacity` entries are held. */
   private start = -1;
+  private capacity = 0;
   /** Chunks of 512 entries ever written since enable/reset: what zeroing and replay visit. */
   private touched = new Uint8Array(0);
 
@@ -82,14 +89,18 @@ export class SpaprTceTable {
    */
   enable(pageShift: number, busOffset: bigint, nb: number): boolean {
     if (this.enabled || nb <= 0) return false;
-    const start = this.host.arena.alloc(nb);
-    if (start < 0) return false;
-    this.start = start;
+    if (this.start < 0 || nb > this.capacity) {
+      const start = this.host.arena.alloc(nb);
+      if (start < 0) return false;
+      this.releaseRun();
+      this.start = start;
+      this.capacity = nb;
+      this.touched = new Uint8Array(Math.ceil(nb / CHUNK));
+    }
     this.nbTable = nb;
     this.pageShift = pageShift;
     this.busOffset = busOffset;
-    this.touched = new Uint8Array(Math.ceil(nb / CHUNK));
-    this.host.coherence.setContext(this.ctx, { format: CTX_FMT_TCE, root: TceArena.address(start), params: [nb, pageShift, 0, 0] });
+    this.host.coherence.setContext(this.ctx, { format: CTX_FMT_TCE, root: TceArena.address(this.start), params: [nb, pageShift, 0, 0] });
     this.iommu.mr.setSize(this.windowSize);
     this.root.addSubregion(this.iommu.mr, busOffset);
     return true;
@@ -100,20 +111,27 @@ export class SpaprTceTable {
     if (!this.enabled) return;
     this.root.removeSubregion(this.iommu.mr);
     this.iommu.mr.setSize(0);
-    this.zero();
-    this.host.arena.release(this.start, this.nbTable);
+    if (!this.persist) this.releaseRun();
     this.host.coherence.setContext(this.ctx, { format: 0, root: 0, params: [] });
-    this.start = -1;
     this.nbTable = 0;
     this.pageShift = 0;
     this.busOffset = 0n;
   }
 
-  /** spapr_tce_reset: device reset zeroes the entries. */
+  /** spapr_tce_reset: device (system) reset zeroes the entries, persistent ones too. */
   reset(): void {
-    if (!this.enabled) return;
+    if (this.start < 0) return;
     this.zero();
     this.host.coherence.invalidateContext(this.ctx);
+  }
+
+  /** Zeroes what was written and gives the run back to the arena. */
+  private releaseRun(): void {
+    if (this.start < 0) return;
+    this.zero();
+    this.host.arena.release(this.start, this.capacity);
+    this.start = -1;
+    this.capacity = 0;
   }
 
   private zero(): void {
@@ -121,7 +139,7 @@ export class SpaprTceTable {
     for (let c = 0; c < this.touched.length; c++) {
       if (!this.touched[c]) continue;
       const from = (this.start + c * CHUNK) * 2;
-      w.fill(0, from, Math.min(from + CHUNK * 2, (this.start + this.nbTable) * 2));
+      w.fill(0, from, Math.min(from + CHUNK * 2, (this.start + this.capacity) * 2));
       this.touched[c] = 0;
     }
   }

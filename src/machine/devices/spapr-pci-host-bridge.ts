@@ -7,12 +7,14 @@ import { PropError, type Props } from '../properties.js';
  * `spapr-pci-host-bridge` (QEMU hw/ppc/spapr_pci.c): the pseries board
  * builds PHB 0 itself; its DMA properties are set with
  * `-global spapr-pci-host-bridge.NAME=VALUE`, QEMU's names and defaults.
- * Three are viommu's own: `sriov-vf` (the PE is an SR-IOV VF with one DMA
+ * Four are viommu's own: `sriov-vf` (the PE is an SR-IOV VF with one DMA
  * window, as PowerVM gives it; QEMU has no such PE), `def-win-quirk`
  * (QEMU 7.2's def_win that is never cleared, so removing a DDW created in
  * the default window's slot does not restore the default window; off
  * follows LoPAPR) and `lopapr-npages0` (H_STUFF_TCE / H_PUT_TCE_INDIRECT
- * with npages 0 succeed; off answers QEMU's H_PARAMETER).
+ * with npages 0 succeed; off answers QEMU's H_PARAMETER), and
+ * `persistent-tces` (PowerVM's tables belong to the PE: a removed or reset
+ * window leaves its TCEs for the next window in its slot; QEMU frees them).
  */
 export const spaprPhbType: SystemDeviceType = {
   driver: 'spapr-pci-host-bridge',
@@ -27,6 +29,7 @@ export const spaprPhbType: SystemDeviceType = {
     { name: 'sriov-vf', type: { kind: 'bool' }, default: false, desc: 'viommu: the PE is an SR-IOV VF (one DMA window)' },
     { name: 'def-win-quirk', type: { kind: 'bool' }, default: false, desc: "viommu compat: QEMU 7.2's never-cleared def_win" },
     { name: 'lopapr-npages0', type: { kind: 'bool' }, default: false, desc: 'viommu: npages 0 succeeds (LoPAPR reading)' },
+    { name: 'persistent-tces', type: { kind: 'bool' }, default: false, desc: "viommu: PowerVM's per-PE tables keep TCEs across remove/reset" },
   ],
   unsupported: ['index', 'buid', 'liobn', 'liobn64', 'mem_win_addr', 'mem_win_size', 'mem64_win_addr', 'mem64_win_size',
     'io_win_addr', 'io_win_size', 'dynamic-reconfiguration', 'numa_node', 'pre-2.8-migration', 'pcie-extended-configuration-space',
@@ -46,5 +49,6 @@ export function spaprPhbDmaOptions(p: Props, index: number, buid: bigint): Spapr
   return {
     index, buid, ddw: p.bool('ddw'), dmaWinAddr: p.big('dma_win_addr'), dmaWinSize: winSize, dma64WinAddr: p.big('dma64_win_addr'),
     pgsz: p.big('pgsz'), sriovVf: p.bool('sriov-vf'), defWinQuirk: p.bool('def-win-quirk'), lopaprNpages0: p.bool('lopapr-npages0'),
+    persistentTces: p.bool('persistent-tces'),
   };
 }

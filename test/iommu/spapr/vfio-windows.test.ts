@@ -69,7 +69,7 @@ t.test('MAP/UNMAP errors (ref A9): EPERM before REGISTER_MEMORY, EINVAL flags an
 });
 
 t.test('TCE_CREATE / TCE_REMOVE: the default window is created lazily at 0, a second one at dma64_win_addr, no third (ENOSPC)', async (t) => {
-  const rig = bootPseries(['-device', 'edu', '-global', `spapr-pci-host-bridge.dma64_win_addr=0x${DDW_START.toString(16)}`]);
+  const rig = bootPseries(['-device', 'edu,dma_mask=0xffffffffffffffff', '-global', `spapr-pci-host-bridge.dma64_win_addr=0x${DDW_START.toString(16)}`]);
   const { c, u, buf } = owned(rig);
   t.equal(u.registerMemory(buf.vaddr, 0x100000n), 0);
   t.equal(u.createWindow(13, 1n << 28n).ret, -EINVAL, 'page size not offered');
@@ -84,7 +84,12 @@ t.test('TCE_CREATE / TCE_REMOVE: the default window is created lazily at 0, a se
   const t1 = rig.board.phbDma.tables[1]!;
   t.equal(t1.liobn, 0x80000001);
   t.equal(t1.get(DDW_START + 0x10000n).tce, BigInt(buf.paddr) | 3n);
-  eduDma(rig.k, eduOf(rig.k), Number(DDW_START) + 0x10000, 16, false);
+  rig.k.port.writeBytes(buf.paddr, Uint8Array.from([5, 6, 7, 8]));
+  eduDma(rig.k, eduOf(rig.k), Number(DDW_START) + 0x10000, 4, false);
+  eduDma(rig.k, eduOf(rig.k), Number(DDW_START) + 0x10800, 4, true);
+  const back = new Uint8Array(4);
+  rig.k.port.readBytes(buf.paddr + 0x800, back);
+  t.same([...back], [5, 6, 7, 8], 'a round trip through the 64-bit window');
   t.equal(rig.oracle.violationCount, 0, 'a DMA through the 64-bit window is what the user mapped');
   t.equal(u.removeWindow(0x5000_0000_0000n), -EINVAL, 'no such window');
   t.equal(u.removeWindow(w.start, 1), -EINVAL, 'flags must be 0');
