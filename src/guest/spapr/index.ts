@@ -14,3 +14,4 @@ export { VfioSpaprTceContainer } from './vfio/container.js';
 export { vfioIoctl } from './vfio/container-ioctl.js';
 export { VfioSpaprUser, type SpaprTceInfo } from './vfio/user.js';
 export { vfioSpaprWorkload } from './vfio/workload.js';
+export { pseriesDlparAdd, pseriesDlparRemove } from './dlpar.js';
