@@ -7,3 +7,4 @@ export * from './phb-dma.js';
 export * from './rtas-ddw.js';
 export * from './spapr-tce.js';
 export * from './info.js';
+export * from './bench-setup.js';
