@@ -158,6 +158,7 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
   o.scenario?.(k);
   const runner = new WorkloadRunner(k, o.seed ?? 1);
   runner.register(eduDmaWorkload(edu));
+  for (const m of modules) for (const w of m.workloads?.(k) ?? []) runner.register(w);
   for (const f of o.extraWorkloads ?? []) runner.register(f(k));
   const results: WorkloadResult[] = [];
   (o.workloads ?? [{ name: 'edu-dma' }]).forEach((w, i) => results.push(runner.run(w.name, w.params ?? {}, i)));

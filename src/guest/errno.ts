@@ -13,6 +13,7 @@ export const EBUSY = 16;
 export const EEXIST = 17;
 export const ENODEV = 19;
 export const EINVAL = 22;
+export const ENOTTY = 25;
 export const ENOSPC = 28;
 export const ERANGE = 34;
 export const ENOSYS = 38;
@@ -22,7 +23,7 @@ export const ETIMEDOUT = 110;
 export const EPROBE_DEFER = 517;
 
 const NAMES: Record<number, string> = {
-  [EPERM]: 'EPERM', [ENOENT]: 'ENOENT', [EIO]: 'EIO', [ENXIO]: 'ENXIO', [ENOMEM]: 'ENOMEM', [EFAULT]: 'EFAULT', [EBUSY]: 'EBUSY',
+  [EPERM]: 'EPERM', [ENOENT]: 'ENOENT', [EIO]: 'EIO', [ENXIO]: 'ENXIO', [ENOMEM]: 'ENOMEM', [EFAULT]: 'EFAULT', [ENOTTY]: 'ENOTTY', [EBUSY]: 'EBUSY',
   [EEXIST]: 'EEXIST',
   [ENODEV]: 'ENODEV', [EINVAL]: 'EINVAL', [ENOSPC]: 'ENOSPC', [ERANGE]: 'ERANGE', [ENOSYS]: 'ENOSYS',
   [EOPNOTSUPP]: 'EOPNOTSUPP', [ETIMEDOUT]: 'ETIMEDOUT', [EPROBE_DEFER]: 'EPROBE_DEFER',

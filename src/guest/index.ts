@@ -76,3 +76,4 @@ export { virtioIommuModule } from './iommu/virtio-iommu/module.js';
 export { VirtioIommuDriver } from './iommu/virtio-iommu/driver.js';
 export { ViommuDev } from './iommu/virtio-iommu/viommu-dev.js';
 export { builtinIommuModules } from './iommu-modules.js';
+export * as spapr from './spapr/index.js';

@@ -1,5 +1,6 @@
 import type { IommuModule } from './module.js';
 import { virtioIommuModule } from './iommu/virtio-iommu/module.js';
+import { spaprTceModule } from './spapr/module.js';
 
 /**
  * The vIOMMU guest drivers built into the synthetic guest, as in a distro
@@ -9,5 +10,5 @@ import { virtioIommuModule } from './iommu/virtio-iommu/module.js';
  * device tree for the TCE tables). Each vIOMMU issue adds its module here.
  */
 export function builtinIommuModules(): IommuModule[] {
-  return [virtioIommuModule()];
+  return [virtioIommuModule(), spaprTceModule()];
 }

@@ -1,6 +1,7 @@
 import type { PciDriver } from './drivers/driver-core.js';
 import type { AcpiParsers } from './fw/acpi/registry.js';
 import type { GuestKernel } from './kernel.js';
+import type { Workload } from './workload/workload.js';
 
 /**
  * How a vIOMMU's guest driver plugs into the guest (issues 7-10: VT-d,
@@ -18,11 +19,13 @@ import type { GuestKernel } from './kernel.js';
  *    (virtio-iommu-pci); their probe registers the instance, which probes
  *    the deferred devices and lets their drivers bind.
  * A driver whose default domain is PLATFORM supplies its DMA ops with
- * k.dma.registerPlatformOps.
+ * k.dma.registerPlatformOps. `workloads` adds named workloads (e.g. a VFIO
+ * user's cycle) that `--workload NAME` can run.
  */
 export interface IommuModule {
   readonly name: string;
   acpiParsers?(parsers: AcpiParsers): void;
   init?(k: GuestKernel): void;
   pciDrivers?(k: GuestKernel): PciDriver[];
+  workloads?(k: GuestKernel): Workload[];
 }

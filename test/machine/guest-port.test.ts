@@ -47,7 +47,8 @@ t.test('RTAS answers QEMU\'s status codes through the GuestPort', async (t) => {
   t.same(g.rtas!(RTAS_IBM_WRITE_PCI_CONFIG, [0x010, BUID_HI, BUID_LO, 4, 0xffffffff], 1), [0]);
   t.same(g.rtas!(RTAS_IBM_READ_PCI_CONFIG, [0x010, BUID_HI, BUID_LO, 4], 2), [0, 0xfff00000 | 0]);
   t.same(g.rtas!(0x2999, [], 1), [-3], 'unknown token');
-  t.same(g.hcall!(0x20, [0n]), { ret: -2n, out: [] }, 'no TCE hypercalls until the sPAPR room registers them');
+  t.same(g.hcall!(0x20, [0n]), { ret: -4n, out: [] }, 'H_PUT_TCE on an unknown LIOBN: H_PARAMETER');
+  t.same(g.hcall!(0x999, [0n]), { ret: -2n, out: [] }, 'an opcode nobody registered: H_FUNCTION');
 });
 
 t.test('interrupts and time reach the guest: INTx lines, MSI writes, timers on advance()', async (t) => {

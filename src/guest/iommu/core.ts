@@ -20,10 +20,13 @@ import { createDirectMappings, deviceSetDomain } from './attach.js';
  *   default domain was back);
  * - 'pre-83b3836bf83f': a static default domain's type is not the driver's
  *   opinion, so !CONFIG_IOMMU_DMA picks IDENTITY against a PLATFORM static
- *   domain and the group gets no default domain (seed 000, patch 2/2).
+ *   domain and the group gets no default domain (seed 000, patch 2/2);
+ * - 'seed004': VFIO's sPAPR TCE driver unsets a window before clearing its
+ *   TCEs (before 4ba2fdff2eb1), so the hypervisor removes a window that
+ *   still translates and the clearing hypercalls then fail.
  */
-export type RegressionSwitch = 'seed000' | 'pre-83b3836bf83f';
-export const REGRESSION_SWITCHES: readonly RegressionSwitch[] = ['seed000', 'pre-83b3836bf83f'];
+export type RegressionSwitch = 'seed000' | 'pre-83b3836bf83f' | 'seed004';
+export const REGRESSION_SWITCHES: readonly RegressionSwitch[] = ['seed000', 'pre-83b3836bf83f', 'seed004'];
 
 export interface IommuCoreOptions {
   readonly log: EventLog;

@@ -13,6 +13,7 @@ import {
 } from './iotlb-workload.js';
 import { VtdGuestTables } from './vtd-guest-tables.js';
 import { viommuBenchMachine } from '../virtio-iommu/bench.js';
+import { spaprBenchMachine } from '../spapr/bench-setup.js';
 
 export const BENCH_IOMMUS = ['vtd', 'smmuv3', 'virtio-iommu', 'spapr'] as const;
 
@@ -77,7 +78,7 @@ export function checkBenchOptions(o: IotlbBenchOptions): void {
   int('workers', o.workers, 0, 32);
   if (o.pattern !== 'random' && o.pattern !== 'seq') throw ConfigError.unknown('--pattern', 'pattern', o.pattern, ['random', 'seq']);
   if (!(BENCH_IOMMUS as readonly string[]).includes(o.iommu)) throw ConfigError.unknown('--iommu', 'IOMMU', o.iommu, BENCH_IOMMUS);
-  if (o.iommu !== 'vtd' && o.iommu !== 'virtio-iommu') {
+  if (o.iommu !== 'vtd' && o.iommu !== 'virtio-iommu' && o.iommu !== 'spapr') {
     throw new ConfigError('--iommu', `'${o.iommu}' is not available yet (its vIOMMU model has not landed); use --iommu vtd`);
   }
 }
@@ -117,7 +118,8 @@ export function benchMachine(o: IotlbBenchOptions) {
 export async function runIotlbBench(o: IotlbBenchOptions): Promise<IotlbBenchResult> {
   checkBenchOptions(o);
   if (o.iommu === 'virtio-iommu') return runViommuBench(o);
-  const m = benchMachine(o);
+  // sPAPR: a DDW made with ibm,create-pe-dma-window, mapped with H_PUT_TCE_INDIRECT (spapr/bench-setup.ts).
+  const m = o.iommu === 'spapr' ? spaprBenchMachine(o) : benchMachine(o);
   const out = new Float64Array(new SharedArrayBuffer(o.ops * 8));
   out.fill(-1); // touch every page before timing
   if (o.workers === 0) {

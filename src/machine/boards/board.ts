@@ -30,6 +30,8 @@ export interface PCIHostDescription {
   readonly index?: number;
   /** sPAPR: the default DMA window (ibm,dma-window) once the TCE room models it; QEMU's default when absent. */
   readonly dmaWindow?: { readonly liobn: number; readonly busAddr: number; readonly size: number };
+  /** sPAPR: dynamic DMA windows offered (ibm,ddw-applicable); QEMU's default (on) when absent. */
+  readonly ddw?: boolean;
 }
 
 /** Where firmware hand-off pieces attach (the firmware room fills them). */

@@ -4,9 +4,10 @@ import { pciBridgeType } from './pci-bridge.js';
 import { pciePciBridgeType } from './pcie-pci-bridge.js';
 import { pcieRootPortType } from './pcie-root-port.js';
 import { virtioIommuPciType } from './virtio-iommu-pci.js';
+import { spaprPhbType } from './spapr-pci-host-bridge.js';
 
 /** The device types viommu ships; later rooms append theirs (intel-iommu, virtio-net-pci, ...). */
-export const BUILTIN_DEVICE_TYPES: readonly DeviceType[] = [eduType, pcieRootPortType, pciBridgeType, pciePciBridgeType, virtioIommuPciType];
+export const BUILTIN_DEVICE_TYPES: readonly DeviceType[] = [eduType, pcieRootPortType, pciBridgeType, pciePciBridgeType, virtioIommuPciType, spaprPhbType];
 
 /** A registry holding the built-in types. */
 export function defaultDeviceRegistry(): DeviceRegistry {

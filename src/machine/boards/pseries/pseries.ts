@@ -1,4 +1,7 @@
+import { ConfigError } from '../../../base/config-error.js';
 import type { AddressSpace } from '../../../memory/address-space.js';
+import { SpaprTce } from '../../../iommu/spapr/spapr-tce.js';
+import type { SpaprPhbDma } from '../../../iommu/spapr/phb-dma.js';
 import { PCIBus } from '../../../pci/bus.js';
 import type { PCIDevice } from '../../../pci/device.js';
 import { configReadCommon, configSize, configWriteCommon } from '../../../pci/host.js';
@@ -7,6 +10,8 @@ import {
   PCI_HEADER_TYPE, PCI_HEADER_TYPE_BRIDGE, PCI_PRIMARY_BUS, PCI_SECONDARY_BUS, PCI_SUBORDINATE_BUS,
 } from '../../../pci/regs.js';
 import type { Machine } from '../../machine.js';
+import { spaprPhbDmaOptions, spaprPhbType } from '../../devices/spapr-pci-host-bridge.js';
+import { PropError } from '../../properties.js';
 import { InterruptLines, type Board, type BoardOwnDescription, type BoardType, type Range } from '../board.js';
 import { mainRam } from '../ram.js';
 import { HcallTable } from './hcall.js';
@@ -25,8 +30,8 @@ const MMIO32_WIN = { base: 0x200080000000, size: 2 * GIB, pciBase: 0x80000000 };
 const MMIO64_WIN = { base: 0x210000000000, size: 1024 * GIB };
 /** SPAPR_PCI_MSI_WINDOW: where the PHB decodes MSI writes on its DMA side. */
 export const SPAPR_PCI_MSI_WINDOW = 0x40000000000;
-/** SPAPR_IRQ_PCI_LSI: the PHB's INTA..INTD interrupt sources. */
-const SPAPR_IRQ_PCI_LSI = 0x1000;
+/** SPAPR_IRQ_PCI_LSI (QEMU 7.2, XICS numbering 0x1000 + 0x200): the PHB's INTA..INTD interrupt sources. */
+const SPAPR_IRQ_PCI_LSI = 0x1200;
 const SPAPR_NR_IRQS = 0x3000;
 const MIN_RMA_SLOF = 128 * MIB;
 const FDT_MAX_SIZE = 0x100000;
@@ -37,12 +42,13 @@ const FDT_MAX_SIZE = 0x100000;
  * reached through RTAS config calls (ibm,read-pci-config and friends, with
  * QEMU's argument checks and status codes) and whose windows sit at
  * 0x200000000000 (I/O), 0x200080000000 (32-bit) and 0x210000000000
- * (64-bit). Functions DMA into the PHB's address space, which holds the MSI
- * window at 0x40000000000; the TCE windows the sPAPR room adds go there too.
- * Until it does, that space reaches system memory through the
- * "dma-bypass" alias (priority -1), which TCE windows override. RTAS and
- * hypercalls are tables later rooms register into. The target is
- * big-endian.
+ * (64-bit). Functions DMA into the PHB's address space
+ * ("pci@800000020000000.iommu-root"), which holds the MSI window at
+ * 0x40000000000 and the root of each TCE table (src/iommu/spapr): the
+ * default 32-bit window and, with DDW, a second window; a bus address no
+ * enabled window covers reaches nothing. The TCE hypercalls and DDW RTAS
+ * calls are registered by the TCE model; its PHB properties come from
+ * `-global spapr-pci-host-bridge.NAME=VALUE`. The target is big-endian.
  */
 export class PseriesBoard implements Board {
   readonly name = 'pseries';
@@ -53,6 +59,9 @@ export class PseriesBoard implements Board {
   readonly hcalls = new HcallTable();
   /** The PHB's DMA address space (spapr_pci_dma_iommu) and its root, where TCE windows go. */
   readonly dmaAs: AddressSpace;
+  /** The sPAPR TCE model (hypercalls, DDW, windows) and PHB 0's DMA side. */
+  readonly tce: SpaprTce;
+  readonly phbDma: SpaprPhbDma;
 
   constructor(m: Machine) {
     const mem = m.mem;
@@ -65,7 +74,16 @@ export class PseriesBoard implements Board {
     sys.addSubregion(mem.alias(`${PHB_NAME}.mmio32-alias`, memspace, MMIO32_WIN.pciBase, MMIO32_WIN.size), MMIO32_WIN.base);
     sys.addSubregion(mem.alias(`${PHB_NAME}.mmio64-alias`, memspace, MMIO64_WIN.base, MMIO64_WIN.size), MMIO64_WIN.base);
     const dmaRoot = mem.container(`${PHB_NAME}.iommu-root`, 1n << 64n);
-    dmaRoot.addSubregion(mem.alias(`${PHB_NAME}.dma-bypass`, m.systemMemory, 0, 1n << 64n), 0, -1);
+    this.tce = new SpaprTce({ sys: mem, systemAs: m.systemAs, log: m.log, hcalls: this.hcalls, rtas: this.rtas });
+    let opts;
+    try {
+      opts = spaprPhbDmaOptions(m.registry.resolve(spaprPhbType, m.globalsFor(spaprPhbType.driver)), 0, SPAPR_PCI_BUID);
+    } catch (e) {
+      if (e instanceof PropError) throw new ConfigError(`-global ${spaprPhbType.driver}`, e.message);
+      throw e;
+    }
+    this.phbDma = this.tce.addPhb(opts, dmaRoot);
+    m.iommuInfo.push({ name: 'spapr-tce', info: () => this.tce.info() });
     dmaRoot.addSubregion(mem.mmio('msi', 0x1000, {
       read: () => 0,
       write: (off, _size, value) => {
@@ -76,7 +94,14 @@ export class PseriesBoard implements Board {
     }), SPAPR_PCI_MSI_WINDOW);
     this.dmaAs = mem.addressSpace(dmaRoot, PHB_NAME);
     this.rootBus = new PCIBus('pci.0', m.pciContext, false, memspace, iospace, undefined, 0, true);
-    this.rootBus.setIommu({ getAddressSpace: () => this.dmaAs });
+    // spapr_pci_dma_iommu: one address space per PHB; the PE (and its TCE windows) is the PHB's.
+    this.rootBus.setIommu({
+      getAddressSpace: (bus, devfn) => {
+        this.tce.endpointAdded(0, endpointName(bus, devfn));
+        return this.dmaAs;
+      },
+      deviceRemoved: (bus, devfn) => this.tce.endpointRemoved(0, endpointName(bus, devfn)),
+    });
     this.rootBus.setIntxRouting({
       mapIrq: (d, pin) => PCIBus.swizzle(d, pin),
       lines: this.intc.lines.slice(SPAPR_IRQ_PCI_LSI, SPAPR_IRQ_PCI_LSI + 4),
@@ -123,7 +148,10 @@ export class PseriesBoard implements Board {
     c.ret(0, RTAS_OUT_SUCCESS);
   }
 
-  reset(): void {}
+  /** spapr_tce_reset and spapr_phb_dma_reset: entries zeroed, only the default window left. */
+  reset(): void {
+    this.tce.reset();
+  }
 
   /**
    * spapr_phb_pci_enumerate: at machine reset QEMU numbers the buses below
@@ -158,12 +186,20 @@ export class PseriesBoard implements Board {
           { name: `${PHB_NAME}.io`, kind: 'io', ...IO_WIN, pciBase: 0 },
         ],
         intx: [0, 1, 2, 3].map((i) => SPAPR_IRQ_PCI_LSI + i),
+        // spapr_dt_phb: ibm,dma-window from LIOBN#0 as reset leaves it.
+        dmaWindow: { liobn: this.phbDma.tables[0]!.liobn, busAddr: Number(this.phbDma.opts.dmaWinAddr), size: Number(this.phbDma.opts.dmaWinSize) },
+        ddw: this.phbDma.opts.ddw,
       }],
       interrupts: { controller: 'ics', lines: SPAPR_NR_IRQS, msi: { name: 'msi', base: SPAPR_PCI_MSI_WINDOW, size: 0x1000 } },
       reserved: [],
       firmware: { dtbAddress: Math.min(rma, 0x80000000) - FDT_MAX_SIZE },
     };
   }
+}
+
+/** A function's name in `info iommu` (bus numbers change, so the bus's name and the slot). */
+function endpointName(bus: PCIBus, devfn: number): string {
+  return `${bus.name} ${(devfn >> 3).toString(16).padStart(2, '0')}.${devfn & 7}`;
 }
 
 export const pseriesType: BoardType = {

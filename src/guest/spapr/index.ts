@@ -1,0 +1,17 @@
+export * from './papr.js';
+export { PseriesHv } from './hv.js';
+export { IommuTable } from './iommu-table.js';
+export { PseriesPe, parseDmaWindow, type DmaWindowDesc, type DdwState, type DdwTokens, type QueryOut } from './pe.js';
+export { PseriesTableGroup, IOMMU_TABLE_GROUP_MAX_TABLES, type IommuTableGroupOps } from './table-group.js';
+export { enableDdw, removeDdw } from './ddw.js';
+export { TceDmaOps } from './dma-ops.js';
+export { SpaprTceDriver } from './driver.js';
+export { spaprTceModule, spaprTceDriverOf } from './module.js';
+export type { DevArch, PseriesContext } from './context.js';
+export * from './vfio/uapi.js';
+export { VfioUserMemory } from './vfio/user-mm.js';
+export { VfioSpaprTceContainer } from './vfio/container.js';
+export { vfioIoctl } from './vfio/container-ioctl.js';
+export { VfioSpaprUser, type SpaprTceInfo } from './vfio/user.js';
+export { vfioSpaprWorkload } from './vfio/workload.js';
+export { pseriesDlparAdd, pseriesDlparRemove } from './dlpar.js';
