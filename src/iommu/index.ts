@@ -14,7 +14,7 @@ export * from './coherence/receiver.js';
 export * from './coherence/coherence.js';
 export * from './pool/ring.js';
 export * from './pool/pool.js';
-export * from './vtd-standin/vtd-standin.js';
 export * from './bench/iotlb-workload.js';
 export * from './bench/vtd-guest-tables.js';
 export * from './bench/iotlb-bench.js';
+export * from './vtd/index.js';
