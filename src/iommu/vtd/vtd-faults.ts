@@ -88,12 +88,14 @@ export class VtdFaults {
       this.counts.dropped++;
       return;
     }
-    // FRCD: lo = fault info [63:12]; hi = SID [79:64], FR [103:96], T bit 126, F bit 127.
+    // FRCD: lo = fault info [63:12]; hi = SID [79:64], FR [103:96], PV [123:104], T bit 126, F bit 127.
+    // PP (bit 95) is 0: no PASID. The specification leaves PV undefined then; QEMU 7.2 stores the
+    // low 16 bits of PCI_NO_PASID (0xffff) there, and so does viommu, so that FRCD reads match.
     const base = DMAR_FRCD_REG + i * 16;
     this.csr.setRaw(base, (addr - (addr % 4096)) % 0x1_0000_0000);
     this.csr.setRaw(base + 4, Math.floor(addr / 0x1_0000_0000));
     this.csr.setRaw(base + 8, sid & 0xffff);
-    this.csr.setRaw(base + 12, (reason & 0xff) | (write ? 0 : VTD_FRCD_T_HI) | VTD_FRCD_F_HI);
+    this.csr.setRaw(base + 12, (reason & 0xff) | (0xffff << 8) | (write ? 0 : VTD_FRCD_T_HI) | VTD_FRCD_F_HI);
     this.counts.recorded++;
     if (!(fsts & VTD_FSTS_PPF)) this.csr.update(DMAR_FSTS_REG, VTD_FSTS_FRI_MASK, i << VTD_FSTS_FRI_SHIFT);
     this.updatePpf();

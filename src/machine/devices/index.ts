@@ -1,11 +1,12 @@
 import { DeviceRegistry, type DeviceType } from '../device-registry.js';
 import { eduType } from './edu.js';
+import { intelIommuType } from './intel-iommu.js';
 import { pciBridgeType } from './pci-bridge.js';
 import { pciePciBridgeType } from './pcie-pci-bridge.js';
 import { pcieRootPortType } from './pcie-root-port.js';
 
 /** The device types viommu ships; later rooms append theirs (intel-iommu, virtio-net-pci, ...). */
-export const BUILTIN_DEVICE_TYPES: readonly DeviceType[] = [eduType, pcieRootPortType, pciBridgeType, pciePciBridgeType];
+export const BUILTIN_DEVICE_TYPES: readonly DeviceType[] = [eduType, pcieRootPortType, pciBridgeType, pciePciBridgeType, intelIommuType];
 
 /** A registry holding the built-in types. */
 export function defaultDeviceRegistry(): DeviceRegistry {
