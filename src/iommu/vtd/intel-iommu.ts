@@ -265,7 +265,9 @@ export class IntelIommu implements VtdAsOwner {
     const recoverableAts = idx === 2 && (reason === 5 || reason === 6);
     if ((fpd && vtdQualifiedFault(reason)) || recoverableAts) this.faults.counts.suppressed++;
     else this.faults.report(as.sid, addr, reason, write);
-    return { targetAs: null, iova: 0, translatedAddr: 0, addrMask: 0, perm: IOMMU_NONE };
+    // QEMU returns addr_mask 0 (the memory core then retries byte by byte, each retry collapsing
+    // into the recorded fault); a request faults once here, for the rest of its page.
+    return { targetAs: null, iova: addr - (addr % 4096), translatedAddr: 0, addrMask: 0xfff, perm: IOMMU_NONE };
   }
 
   private identity(addr: number): IOMMUTLBEntry {
