@@ -1,3 +1,4 @@
+import { vtdModule } from './drivers/vtd/module.js';
 import type { IommuModule } from './module.js';
 
 /**
@@ -8,5 +9,5 @@ import type { IommuModule } from './module.js';
  * device tree for the TCE tables). Each vIOMMU issue adds its module here.
  */
 export function builtinIommuModules(): IommuModule[] {
-  return [];
+  return [vtdModule()];
 }
