@@ -126,3 +126,45 @@ t.test('12: device-iotlb=on, ADDR 0x3000 S=1 -> one DEVIOTLB_UNMAP iova 0 mask 0
   t.same(registerIommuNotifier(off.das().iommu, n2), { errno: -95, message: 'device 00.01.0 requires device IOTLB mode' });
   t.same(off.das().iommu.registeredNotifiers, [], 'no trace');
 });
+
+t.test('interrupt remapping (register level): SIRTP/IRE status; remappable MSIs go through the IRTE, compatibility ones pass', async (t) => {
+  const v = vtdMachine('intremap=on');
+  const msis: [bigint, number][] = [];
+  v.m.onMsi((a, d) => msis.push([a, d]));
+  const irt = 0x180000;
+  v.mem.writeBytes(irt, new Uint8Array(0x1000));
+  // IRTE 3 (spec 9.10): P, DM=0, TM=0, DLM fixed, vector 0x41, DST 0x02 (xAPIC: DST[15:8]); SVT=1 SQ=0 SID 00:01.0.
+  v.st64(irt + 3 * 16, (0x0200n << 32n) | (0x41n << 16n) | 1n);
+  v.st64(irt + 3 * 16 + 8, (1n << 18n) | 0x0008n);
+  v.w64(R.IRTA, irt | 0x7);
+  v.gcmdOr(0x01000000);
+  t.equal(v.r32(R.GSTS) & 0x01000000, 0x01000000, 'IRTPS');
+  v.gcmdOr(0x02000000);
+  t.equal(v.r32(R.GSTS) & 0x02000000, 0x02000000, 'IRES');
+  // A device MSI: remappable format (bit 4), handle 3 in [19:5].
+  v.edu.dmaSt32(0xfee00000 + (3 << 5) + 0x10, 0);
+  t.same(msis, [[0xfee02000n, 0x4041]], 'delivered to APIC 2, vector 0x41 (level-assert bit 14 set, as QEMU)');
+  msis.length = 0;
+  v.edu.dmaSt32(0xfee01000, 0x31);
+  t.same(msis, [[0xfee01000n, 0x31]], 'compatibility format: unchanged');
+  msis.length = 0;
+  v.edu.dmaSt32(0xfee00000 + (4 << 5) + 0x10, 0);
+  t.same(msis, [], 'a not-present IRTE: dropped');
+  v.qiOn();
+  v.submit([0x4n | (0x1n << 4n) | (3n << 32n), 0n], v.waitDesc());
+  t.equal(v.r32(R.FSTS), 0, 'an index-selective IEC descriptor is accepted');
+});
+
+t.test('system reset: registers to their reset values, translation off, DMA identity again', async (t) => {
+  const v = vtdMachine();
+  v.map(v.bringUp(), 3, 0x1000, 0x300000);
+  v.qiOn();
+  v.dmaRead(0x9000);
+  v.m.reset();
+  v.edu.configWrite(4, 0x6, 2);
+  t.same([v.r32(R.GSTS), v.r32(R.FSTS), v.r32(R.FECTL), Number(v.r64(R.RTADDR)), Number(v.r64(R.IQA))], [0, 0, 0x80000000, 0, 0]);
+  t.equal(v.frcd(), undefined);
+  v.st64(0x1000, 0x5a);
+  t.equal(v.dmaRead(0x1000).buf[0], 0x5a, 'identity');
+  t.equal(v.vtd.engine.iotlb.entries, 0);
+});
