@@ -124,3 +124,14 @@ t.test('caching-mode: a MAP notifier on the edu\'s address space shadows every m
   t.equal(live.size, 0, 'and an UNMAP for every one it unmapped');
   t.equal(das.iovaTree.size, 0);
 });
+
+t.test('aw-bits=48: the guest builds 4-level tables (AW=2) and the DMAR says HAW 48', async (t) => {
+  const { m, vtd } = machine('aw-bits=48');
+  const r = bootMachine(m, { dmaMode: 'lazy' });
+  t.notOk(reportFailed(r));
+  t.match(r.log.join('\n'), /DMAR: Host address width 48/);
+  const das = vtd.spaces.find((a) => a.devfn === 8)!;
+  t.equal(vtd.readContext(das), 0);
+  t.equal(das.ce.levels, 4);
+  t.ok(vtd.engine.iotlb.misses > 0);
+});

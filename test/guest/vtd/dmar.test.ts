@@ -59,3 +59,22 @@ t.test('malformed DMAR tables are refused with the reason', async (t) => {
     if (!r.ok) t.match(r.error, want, name);
   }
 });
+
+t.test('INCLUDE_PCI_ALL and an RMRR are decoded', async (t) => {
+  const b = new Uint8Array(table('q35-vtd-edu-acpi'));
+  b[0x34] = 1;
+  const r = parse(b);
+  t.ok(r.ok && r.value.drhds[0]!.includeAll);
+  const rmrr = new Uint8Array(24 + 8);
+  new DataView(rmrr.buffer).setUint16(0, 1, true);
+  new DataView(rmrr.buffer).setUint16(2, 32, true);
+  new DataView(rmrr.buffer).setUint32(8, 0xe0000, true);
+  new DataView(rmrr.buffer).setUint32(16, 0xeffff, true);
+  rmrr.set([1, 8, 0, 0, 0, 0, 1, 0], 24);
+  const withRmrr = new Uint8Array(b.length + rmrr.length);
+  withRmrr.set(b);
+  withRmrr.set(rmrr, b.length);
+  new DataView(withRmrr.buffer).setUint32(4, withRmrr.length, true);
+  const r2 = parse(withRmrr);
+  t.same(r2.ok && r2.value.rmrrs.map((x) => [x.base, x.limit, x.scopes[0]!.path[0]!.dev]), [[0xe0000, 0xeffff, 1]]);
+});
