@@ -9,4 +9,5 @@ export * from './vtd-invalidate.js';
 export * from './vtd-ir.js';
 export * from './vtd-qi.js';
 export * from './vtd-info.js';
+export * from './vtd-translate.js';
 export * from './intel-iommu.js';

@@ -1,6 +1,6 @@
 import type { EventLog } from '../../base/index.js';
 import {
-  IOMMU_NONE, IOMMU_RW, IOMMU_WO, type AddressSpace, type ContainerRegion, type IOMMUTLBEntry, type MemoryRegion,
+  type AddressSpace, type ContainerRegion, type IOMMUTLBEntry, type MemoryRegion,
   type MemorySystem, type MemTxAttrs, type MmioRegion,
 } from '../../memory/index.js';
 import { IotlbCoherence } from '../coherence/coherence.js';
@@ -9,19 +9,19 @@ import { Iotlb, type IotlbOptions } from '../iotlb/iotlb.js';
 import { EINVAL, ENOTSUP, IOMMU_NOTIFIER_DEVIOTLB_UNMAP, IOMMU_NOTIFIER_MAP, IOMMU_NOTIFIER_NONE, iommuError,
   type IOMMUNotifier, type IommuError } from '../notifier.js';
 import { GuestRamView } from '../walk/guest-ram-view.js';
-import { WALK_WRITE } from '../walk/walk-result.js';
-import { ContextTable, CTX_FMT_NONE, CTX_FMT_VTD_SL } from '../xlate/context-table.js';
+import { ContextTable, CTX_FMT_NONE } from '../xlate/context-table.js';
 import { TranslationEngine } from '../xlate/engine.js';
 import { VtdAddressSpace, type VtdAsOwner, type VtdBus, type VtdSharedRegions } from './vtd-as.js';
 import { decideVtdConfig, type VtdConfig, type VtdProps } from './vtd-config.js';
 import {
-  VTD_FR_CONTEXT_ENTRY_TT, VTD_TT_DEV_IOTLB, VTD_TT_PASS_THROUGH, VtdContext, vtdLookupContext, type VtdContextParams,
+  VTD_TT_PASS_THROUGH, VtdContext, vtdLookupContext, type VtdContextParams,
 } from './vtd-context.js';
 import { VtdCsr } from './vtd-csr.js';
-import { vtdQualifiedFault, VtdFaults } from './vtd-faults.js';
+import { VtdFaults } from './vtd-faults.js';
 import { vtdAddressSpaceUnmap, vtdRefreshAll, vtdReplay } from './vtd-invalidate.js';
 import { vtdIrOps, type VtdIrState } from './vtd-ir.js';
 import { vtdMmioOps } from './vtd-mmio.js';
+import { vtdCachedContext, vtdTranslate, vtdTranslateBatch } from './vtd-translate.js';
 import { VtdQueue } from './vtd-qi.js';
 import { DMAR_REG_SIZE, VTD_INTERRUPT_ADDR_SIZE, VTD_INTERRUPT_ADDR_FIRST } from './vtd-regs.js';
 import { vtdInitRegisters } from './vtd-reset.js';
@@ -58,7 +58,6 @@ export interface VtdInvalidationCounts {
   ignoredRegister: number;
 }
 
-const TWO32 = 0x1_0000_0000;
 
 /**
  * The Intel VT-d remapping unit as QEMU 7.2's intel-iommu models it in
@@ -214,31 +213,9 @@ export class IntelIommu implements VtdAsOwner {
     return vtdLookupContext(this.ram, this.root, this.ctxParams, as.bus.number & 0xff, as.devfn, ce);
   }
 
-  /**
-   * The context of `as` through the context cache; 0 or a fault reason.
-   * A successful lookup is cached and its second-level table published
-   * under the address space's IOTLB tag (a changed table or domain drops
-   * what was cached under the tag).
-   */
+  /** The context of `as` through the context cache (vtd-translate.ts); 0 or a fault reason. */
   lookupContext(as: VtdAddressSpace): number {
-    if (as.ccGen === this.contextGen) return 0;
-    const r = this.readContext(as, as.ce);
-    if (r) return r;
-    as.ccGen = this.contextGen;
-    const ce = as.ce;
-    if (ce.tt === VTD_TT_PASS_THROUGH) return 0;
-    const cur = this.engine.contexts.get(as.ctx);
-    const p = cur.params;
-    if (cur.format !== CTX_FMT_VTD_SL || cur.root !== ce.slptptr || p[0] !== ce.levels || p[1] !== this.cfg.awBits
-      || p[3] !== this.cfg.walkFlags) {
-      this.coherence.setContext(as.ctx, {
-        format: CTX_FMT_VTD_SL, root: ce.slptptr, params: [ce.levels, this.cfg.awBits, this.cfg.awBits, this.cfg.walkFlags],
-      });
-    } else if (this.ctxDid[as.ctx] !== ce.did) {
-      this.coherence.invalidateContext(as.ctx);
-    }
-    this.ctxDid[as.ctx] = ce.did;
-    return 0;
+    return vtdCachedContext(this, as);
   }
 
   /** vtd_dev_pt_enabled: the current context entry is present and pass-through. */
@@ -260,72 +237,14 @@ export class IntelIommu implements VtdAsOwner {
     });
   }
 
-  /** Records a translation fault unless FPD suppresses it (qualified faults only) or it is a recoverable ATS fault. */
-  private fault(as: VtdAddressSpace, addr: number, reason: number, write: boolean, fpd: boolean, idx: number): IOMMUTLBEntry {
-    const recoverableAts = idx === 2 && (reason === 5 || reason === 6);
-    if ((fpd && vtdQualifiedFault(reason)) || recoverableAts) this.faults.counts.suppressed++;
-    else this.faults.report(as.sid, addr, reason, write);
-    // QEMU returns addr_mask 0 (the memory core then retries byte by byte, each retry collapsing
-    // into the recorded fault); a request faults once here, for the rest of its page.
-    return { targetAs: null, iova: addr - (addr % 4096), translatedAddr: 0, addrMask: 0xfff, perm: IOMMU_NONE };
-  }
-
-  private identity(addr: number): IOMMUTLBEntry {
-    const page = addr - (addr % 4096);
-    return { targetAs: this.opts.memory, iova: page, translatedAddr: page, addrMask: 0xfff, perm: IOMMU_RW };
-  }
-
-  /**
-   * vtd_iommu_translate / vtd_do_iommu_translate: DMAR off -> identity 4K
-   * RW; otherwise the context (cached), pass-through -> identity (and the
-   * no-DMAR fast path), else the second-level translation through the
-   * IOTLB. Faults are recorded per the FPD rule and return perm NONE.
-   */
+  /** vtd_iommu_translate (vtd-translate.ts). */
   translate(as: VtdAddressSpace, addr: number, flag: number, idx: number, _attrs: MemTxAttrs): IOMMUTLBEntry {
-    if (!this.dmarEnabled) return this.identity(addr);
-    const write = (flag & IOMMU_WO) !== 0;
-    const r = this.lookupContext(as);
-    if (r) return this.fault(as, addr, r, write, as.ce.fpd, idx);
-    const ce = as.ce;
-    if (ce.tt === VTD_TT_PASS_THROUGH) {
-      if (as.useIommu) this.switchAddressSpace(as);
-      return this.identity(addr);
-    }
-    if (idx === 1) {
-      // A translated request carries a host address: allowed only where the context permits device-TLBs.
-      return ce.tt === VTD_TT_DEV_IOTLB ? this.identity(addr) : this.fault(as, addr, VTD_FR_CONTEXT_ENTRY_TT, write, ce.fpd, idx);
-    }
-    const eng = this.engine;
-    if (this.cfg.iotlbHitNoFault) {
-      // QEMU's quirk (compat property): an IOTLB hit returns the cached permission, no walk, no fault record.
-      const s = eng.iotlb.lookup(as.ctx, addr);
-      if (s >= 0) {
-        const size = 2 ** eng.iotlb.shift(s);
-        const t = eng.iotlb.translated(s, addr);
-        return { targetAs: this.opts.memory, iova: addr - (addr % size), translatedAddr: t - (t % size), addrMask: size - 1, perm: eng.iotlb.perm(s) };
-      }
-    }
-    const t = eng.translate(as.ctx, addr, flag & 3);
-    if (t < 0) return this.fault(as, addr, -t, flag === WALK_WRITE, ce.fpd, idx);
-    const size = 2 ** eng.walk.shift;
-    return { targetAs: this.opts.memory, iova: addr - (addr % size), translatedAddr: t - (t % size), addrMask: size - 1, perm: eng.walk.perm };
+    return vtdTranslate(this, as, addr, flag, idx);
   }
 
-  /**
-   * The batch form of translate for one requester (the IOTLB benchmark and
-   * bulk consumers): the context through the context cache, then the
-   * engine's batch translation under the requester's tag. Returns the
-   * number of faults (results < 0 are -reason), or -1 with every result
-   * set to -reason when the context lookup itself faults. DMAR must be on
-   * and the context must translate (not pass-through).
-   */
+  /** Batch translation for one requester (vtd-translate.ts). */
   translateBatch(as: VtdAddressSpace, access: number, iovas: Float64Array, from: number, to: number, out: Float64Array): number {
-    const r = this.dmarEnabled ? this.lookupContext(as) : VTD_FR_CONTEXT_ENTRY_TT;
-    if (r || as.ce.tt === VTD_TT_PASS_THROUGH) {
-      out.fill(-(r || VTD_FR_CONTEXT_ENTRY_TT), from, to);
-      return -1;
-    }
-    return this.engine.translateBatch(as.ctx, access, iovas, from, to, out);
+    return vtdTranslateBatch(this, as, access, iovas, from, to, out);
   }
 
   /**
@@ -359,10 +278,6 @@ export class IntelIommu implements VtdAsOwner {
     return null;
   }
 
-  /** FEADDR/FEDATA etc. as a number (64-bit register halves). */
-  rawQuad(off: number): number {
-    return this.csr.raw(off + 4) * TWO32 + this.csr.raw(off);
-  }
 }
 
 /** "00:03.0" */
