@@ -119,14 +119,4 @@ export class VtdAddressSpace {
       }
     });
   }
-
-  /** Tears the regions down (the device went away). */
-  destroy(): void {
-    this.sys.transaction(() => {
-      this.root.removeSubregion(this.iommu.mr);
-      this.root.removeSubregion(this.nodmar);
-      this.iommu.mr.removeSubregion(this.irAlias);
-    });
-    this.sys.destroyAddressSpace(this.as);
-  }
 }

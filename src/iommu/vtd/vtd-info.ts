@@ -3,6 +3,7 @@ import { hex64 } from './vtd-config.js';
 import type { IntelIommu } from './intel-iommu.js';
 import { sidText } from './intel-iommu.js';
 import { VtdContext, vtdLookupContext } from './vtd-context.js';
+import { VTD_FAULT_REASONS } from './vtd-faults.js';
 import {
   DMAR_CAP_REG, DMAR_ECAP_REG, DMAR_FECTL_REG, DMAR_FSTS_REG, DMAR_GSTS_REG, DMAR_FRCD_REG, VTD_GSTS_IRES,
   VTD_GSTS_IRTPS, VTD_GSTS_QIES, VTD_GSTS_RTPS, VTD_GSTS_TES,
@@ -85,7 +86,7 @@ export function vtdInfo(s: IntelIommu, id: string | undefined): string {
   const f = s.faults.counts;
   const fr = s.csr.raw(DMAR_FRCD_REG + 12);
   out.push(`  faults: ${f.recorded} recorded, ${f.suppressed} suppressed (FPD), ${f.dropped} dropped; fault events ${f.events}` +
-    `${fr & 0x80000000 ? `; FRCD0 pending: SID ${sidText(s.csr.raw(DMAR_FRCD_REG + 8) & 0xffff)}, reason 0x${(fr & 0xff).toString(16)}, ` +
+    `${fr & 0x80000000 ? `; FRCD0 pending: SID ${sidText(s.csr.raw(DMAR_FRCD_REG + 8) & 0xffff)}, reason 0x${(fr & 0xff).toString(16)} (${VTD_FAULT_REASONS[fr & 0xff] ?? 'unknown'}), ${fr & 0x40000000 ? 'read' : 'write'} ` +
       `addr ${hex(s.csr.raw(DMAR_FRCD_REG + 4) * 0x1_0000_0000 + s.csr.raw(DMAR_FRCD_REG))}` : ''}`);
   const i = s.inv;
   out.push(`  invalidations: context ${i.contextGlobal} global / ${i.contextDevice} device; IOTLB ${i.iotlbGlobal} global / ` +

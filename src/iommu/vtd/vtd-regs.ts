@@ -105,11 +105,3 @@ export const VTD_IRTA_EIME = 1 << 11;
 /** The interrupt address range (spec 3.14): DMA here is an interrupt request. */
 export const VTD_INTERRUPT_ADDR_FIRST = 0xfee00000;
 export const VTD_INTERRUPT_ADDR_SIZE = 0x100000;
-
-/** Register names for traces and `info iommu`. */
-export const VTD_REG_NAMES: Readonly<Record<number, string>> = {
-  [DMAR_VER_REG]: 'VER', [DMAR_CAP_REG]: 'CAP', [DMAR_ECAP_REG]: 'ECAP', [DMAR_GCMD_REG]: 'GCMD', [DMAR_GSTS_REG]: 'GSTS',
-  [DMAR_RTADDR_REG]: 'RTADDR', [DMAR_CCMD_REG]: 'CCMD', [DMAR_FSTS_REG]: 'FSTS', [DMAR_FECTL_REG]: 'FECTL',
-  [DMAR_IQH_REG]: 'IQH', [DMAR_IQT_REG]: 'IQT', [DMAR_IQA_REG]: 'IQA', [DMAR_ICS_REG]: 'ICS', [DMAR_IECTL_REG]: 'IECTL',
-  [DMAR_IRTA_REG]: 'IRTA', [DMAR_IVA_REG]: 'IVA', [DMAR_IOTLB_REG]: 'IOTLB', [DMAR_FRCD_REG]: 'FRCD0',
-};

@@ -52,7 +52,7 @@ t.test('info iommu: registers, root table, domains, endpoints with notifiers, IO
   t.match(out, /domains:\n {4}DID 7: 00:01\.0 \(IOTLB tags \d+\)/);
   t.match(out, /00:01\.0 vtd-01\.0: DMAR, context cached \(DID 7\), IOTLB tag \d+\n {6}notifier UNMAP idx 0 \[0x0, 0xffffffff\]/);
   t.match(out, /IOTLB: 0\/4096 entries \(4-way, fifo\), hits 1, misses 2, evictions 0/);
-  t.match(out, /faults: 1 recorded, 0 suppressed \(FPD\), 0 dropped; fault events 0; FRCD0 pending: SID 00:01\.0, reason 0x6, addr 0x5000/);
+  t.match(out, /faults: 1 recorded, 0 suppressed \(FPD\), 0 dropped; fault events 0; FRCD0 pending: SID 00:01\.0, reason 0x6 \(PTE Read access is not set\), read addr 0x5000/);
   t.match(out, /invalidations: context 0 global \/ 0 device; IOTLB 0 global \/ 0 domain \/ 1 page; device-TLB 0; IEC 0; wait 1; queue errors 0/);
   t.equal(v.r32(R.FSTS), 2);
 });
