@@ -17,7 +17,7 @@ import { UsageError } from './usage-error.js';
 
 export const BOOT_SPEC: CommandSpec = {
   name: 'boot',
-  summary: 'Boot a machine (default: q35 with an edu device) with the synthetic guest and print the boot report.',
+  summary: 'Boot a machine (default: q35 with intel-iommu and an edu device) with the synthetic guest and print the boot report.',
   positional: '[CONFIG.json | -- QEMU-ARGS...]',
   flags: {
     json: { type: 'bool', help: 'print the report as JSON' },

@@ -11,7 +11,7 @@ import { UsageError } from './usage-error.js';
 
 export const FIRMWARE_SPEC: CommandSpec = {
   name: 'firmware',
-  summary: 'Builds a machine (default: q35 with an edu device) and writes the firmware it hands over:\n'
+  summary: 'Builds a machine (default: q35 with intel-iommu and an edu device) and writes the firmware it hands over:\n'
     + 'every ACPI table as SIG.dat (for iasl -d) and the device tree as machine.dtb (for dtc -I dtb -O dts).',
   positional: '[CONFIG.json | -- QEMU-ARGS...]',
   flags: {

@@ -1,3 +1,4 @@
+import { vtdModule } from './drivers/vtd/module.js';
 import type { IommuModule } from './module.js';
 import { virtioIommuModule } from './iommu/virtio-iommu/module.js';
 import { spaprTceModule } from './spapr/module.js';
@@ -10,5 +11,5 @@ import { spaprTceModule } from './spapr/module.js';
  * device tree for the TCE tables). Each vIOMMU issue adds its module here.
  */
 export function builtinIommuModules(): IommuModule[] {
-  return [virtioIommuModule(), spaprTceModule()];
+  return [vtdModule(), virtioIommuModule(), spaprTceModule()];
 }

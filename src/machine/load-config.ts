@@ -3,10 +3,16 @@ import { ConfigError } from '../base/config-error.js';
 import { parseCmdline } from './cmdline.js';
 import { configFromJson, defaultConfig, type MachineConfig } from './config.js';
 
-/** The machine `viommu boot` builds when given nothing: q35 with an edu at 00:01.0. */
+/** The machine `viommu boot` builds when given nothing: q35 with intel-iommu and an edu at 00:01.0. */
 export function defaultBootConfig(): MachineConfig {
   const c = defaultConfig('q35');
-  return { ...c, devices: [{ driver: 'edu', props: {}, origin: 'default edu', json: true }] };
+  return {
+    ...c,
+    devices: [
+      { driver: 'intel-iommu', props: {}, origin: 'default intel-iommu', json: true },
+      { driver: 'edu', props: {}, origin: 'default edu', json: true },
+    ],
+  };
 }
 
 /**

@@ -14,7 +14,8 @@ async function run(args: string[]) {
 t.test('viommu boot boots the default q35 machine with the synthetic guest, oracle clean', async (t) => {
   const r = await run(['boot']);
   t.equal(r.code, 0, r.out);
-  t.match(r.out, /edu 0000:00:01\.0: bound/);
+  t.match(r.out, /edu 0000:00:01\.0: bound \(DMA ops: iommu-dma\)/);
+  t.match(r.out, /IOMMU: dmar0 \(intel-iommu, DRHD:fed90000\)/, 'the default machine has intel-iommu');
   t.match(r.out, /DMA oracle: (\d+) accesses checked .* 0 violations/);
   t.notMatch(r.out, /DMA oracle: 0 accesses checked/, 'the oracle saw the DMA');
   t.match(r.out, /RESULT: ok/);

@@ -19,7 +19,7 @@ t.test('viommu firmware --out DIR: the default q35 machine\'s tables as SIG.dat,
   const out = join(dir, 'q35');
   const r = await run(['firmware', '--out', out]);
   t.equal(r.code, 0);
-  const files = ['FACS.dat', 'DSDT.dat', 'FACP.dat', 'APIC.dat', 'MCFG.dat', 'RSDT.dat', 'RSDP.dat'];
+  const files = ['FACS.dat', 'DSDT.dat', 'FACP.dat', 'APIC.dat', 'MCFG.dat', 'DMAR.dat', 'RSDT.dat', 'RSDP.dat'];
   t.same(readdirSync(out).sort(), [...files].sort());
   t.same(r.out.split('\n').filter((l) => l.startsWith('wrote ')).map((l) => l.split(' ')[1]), files.map((f) => join(out, f)));
   t.match(r.out, /^machine q35 \(pc-q35-7\.2\), 128 MiB RAM\n/);

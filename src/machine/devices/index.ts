@@ -1,5 +1,6 @@
 import { DeviceRegistry, type DeviceType } from '../device-registry.js';
 import { eduType } from './edu.js';
+import { intelIommuType } from './intel-iommu.js';
 import { pciBridgeType } from './pci-bridge.js';
 import { pciePciBridgeType } from './pcie-pci-bridge.js';
 import { pcieRootPortType } from './pcie-root-port.js';
@@ -7,7 +8,9 @@ import { virtioIommuPciType } from './virtio-iommu-pci.js';
 import { spaprPhbType } from './spapr-pci-host-bridge.js';
 
 /** The device types viommu ships; later rooms append theirs (intel-iommu, virtio-net-pci, ...). */
-export const BUILTIN_DEVICE_TYPES: readonly DeviceType[] = [eduType, pcieRootPortType, pciBridgeType, pciePciBridgeType, virtioIommuPciType, spaprPhbType];
+export const BUILTIN_DEVICE_TYPES: readonly DeviceType[] = [
+  eduType, pcieRootPortType, pciBridgeType, pciePciBridgeType, intelIommuType, virtioIommuPciType, spaprPhbType,
+];
 
 /** A registry holding the built-in types. */
 export function defaultDeviceRegistry(): DeviceRegistry {

@@ -2,6 +2,7 @@ import { ConfigError } from '../../../base/config-error.js';
 import type { FirmwareDescription } from '../description.js';
 import { buildAcpi, type AcpiBuildOptions, type AcpiBuildResult } from './acpi-build.js';
 import type { AcpiTableGenerator } from './acpi-table.js';
+import { dmar } from './tables/dmar.js';
 import { dsdt } from './tables/dsdt.js';
 import { facs } from './tables/facs.js';
 import { fadt } from './tables/fadt.js';
@@ -20,7 +21,7 @@ import { viot } from './tables/viot.js';
  * Tables QEMU has that do not describe the DMA path (HPET, WAET, PPTT, SPCR,
  * DBG2, SRAT) are not generated.
  */
-export const Q35_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([facs, dsdt, fadt, madtX86, mcfg, viot]);
+export const Q35_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([facs, dsdt, fadt, madtX86, mcfg, dmar, viot]);
 /** virt: QEMU puts VIOT last, after IORT. */
 export const VIRT_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([dsdt, fadt, madtGic, gtdt, mcfg, viot]);
 

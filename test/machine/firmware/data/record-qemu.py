@@ -187,6 +187,18 @@ RECORDINGS = {
     # the tables; without that QEMU's q35 has no MCFG.
     'q35-acpi': lambda: acpi_tables(['qemu-system-x86_64', '-M', 'q35', '-nodefaults', '-display', 'none', '-qtest', 'stdio'], 'io', 0,
                                     ['outl 0xcf8 0x80000064', 'outl 0xcfc 0x0', 'outl 0xcf8 0x80000060', 'outl 0xcfc 0xb0000001'], 'q35-acpi'),
+    # intel-iommu: the DMAR table (and the rest) as QEMU 7.2 builds it (test/machine/firmware/dmar.test.ts).
+    'q35-vtd-edu-acpi': lambda: acpi_tables(['qemu-system-x86_64', '-M', 'q35', '-nodefaults', '-display', 'none', '-device', 'intel-iommu',
+                                             '-device', 'edu', '-qtest', 'stdio'], 'io', 0,
+                                            ['outl 0xcf8 0x80000064', 'outl 0xcfc 0x0', 'outl 0xcf8 0x80000060', 'outl 0xcfc 0xb0000001'],
+                                            'q35-vtd-edu-acpi'),
+    'q35-vtd-dt-rp-acpi': lambda: acpi_tables(['qemu-system-x86_64', '-M', 'q35', '-nodefaults', '-display', 'none', '-device',
+                                               'intel-iommu,device-iotlb=on,aw-bits=48,intremap=off', '-device',
+                                               'pcie-root-port,id=rp0,chassis=1,addr=03.0', '-device', 'edu,bus=rp0', '-device', 'edu,addr=05.0',
+                                               '-qtest', 'stdio'], 'io', 0,
+                                              ['outl 0xcf8 0x80000064', 'outl 0xcfc 0x0', 'outl 0xcf8 0x80000060', 'outl 0xcfc 0xb0000001',
+                                               'outl 0xcf8 0x80001818', 'outl 0xcfc 0x00010100'],
+                                              'q35-vtd-dt-rp-acpi'),
     'virt-acpi': lambda: acpi_tables(['qemu-system-aarch64', '-M', 'virt', '-nodefaults', '-display', 'none', '-qtest', 'stdio'], 'mmio',
                                      0x40000000, [], 'virt-acpi'),
     'virt-dtb': lambda: dtb(['qemu-system-aarch64', '-M', 'virt', '-nodefaults', '-display', 'none'], 'virt-qemu.dtb'),

@@ -1,0 +1,35 @@
+import t from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
+import { replay, type Transcript } from '../../machine/transcript.js';
+import { repoPath } from '../../helpers/paths.js';
+
+// VT-d qtest transcripts recorded from Debian's QEMU 7.2 (data/*.qtest, recorded with
+// test/machine/data/record.mjs; the header of each .txt names QEMU and the command).
+// viommu must give every answer QEMU gave: register reads, DMA results, memory contents.
+const DIR = repoPath('test', 'iommu', 'vtd', 'data');
+
+function load(name: string): Transcript {
+  let args: string[] = [];
+  const lines: string[] = [];
+  for (const l of readFileSync(`${DIR}/${name}`, 'utf8').split('\n')) {
+    const m = /^# args: (.*)$/.exec(l);
+    if (m) args = m[1]!.split(' ');
+    else if (l.startsWith('> ') || l.startsWith('< ')) lines.push(l);
+  }
+  return { name, args, lines };
+}
+
+for (const name of readdirSync(DIR).filter((f) => f.endsWith('.txt')).sort()) {
+  t.test(name, async (t) => {
+    const tr = load(name);
+    const got = replay(tr);
+    for (let i = 0; i < Math.max(got.length, tr.lines.length); i++) {
+      if (got[i] !== tr.lines[i]) {
+        const cmd = tr.lines.slice(0, i + 1).reverse().find((l) => l.startsWith('> '));
+        t.equal(got[i], tr.lines[i], `line ${i + 1} (after ${cmd})`);
+        return;
+      }
+    }
+    t.pass(`${tr.lines.length} lines identical to QEMU 7.2`);
+  });
+}
