@@ -18,3 +18,4 @@ export * from './vtd-standin/vtd-standin.js';
 export * from './bench/iotlb-workload.js';
 export * from './bench/vtd-guest-tables.js';
 export * from './bench/iotlb-bench.js';
+export * from './smmuv3/index.js';

@@ -3,9 +3,10 @@ import { eduType } from './edu.js';
 import { pciBridgeType } from './pci-bridge.js';
 import { pciePciBridgeType } from './pcie-pci-bridge.js';
 import { pcieRootPortType } from './pcie-root-port.js';
+import { smmuv3Type } from './smmuv3.js';
 
 /** The device types viommu ships; later rooms append theirs (intel-iommu, virtio-net-pci, ...). */
-export const BUILTIN_DEVICE_TYPES: readonly DeviceType[] = [eduType, pcieRootPortType, pciBridgeType, pciePciBridgeType];
+export const BUILTIN_DEVICE_TYPES: readonly DeviceType[] = [eduType, pcieRootPortType, pciBridgeType, pciePciBridgeType, smmuv3Type];
 
 /** A registry holding the built-in types. */
 export function defaultDeviceRegistry(): DeviceRegistry {
