@@ -19,3 +19,6 @@ export * from './bench/iotlb-workload.js';
 export * from './bench/vtd-guest-tables.js';
 export * from './bench/iotlb-bench.js';
 export * from './smmuv3/index.js';
+export * from './bench/lpae-guest-tables.js';
+export * from './bench/smmu-guest.js';
+export * from './bench/smmu-bench.js';

@@ -12,6 +12,7 @@ import {
   DATA_BASE_PAGE, WORKLOAD_DEFAULT_SEED, IOVA_BASE_PAGE, workloadChecksum, workloadMapping, workloadStream, type WorkloadParams,
 } from './iotlb-workload.js';
 import { VtdGuestTables } from './vtd-guest-tables.js';
+import { smmuBenchMachine } from './smmu-bench.js';
 
 export const BENCH_IOMMUS = ['vtd', 'smmuv3', 'virtio-iommu', 'spapr'] as const;
 
@@ -76,7 +77,7 @@ export function checkBenchOptions(o: IotlbBenchOptions): void {
   int('workers', o.workers, 0, 32);
   if (o.pattern !== 'random' && o.pattern !== 'seq') throw ConfigError.unknown('--pattern', 'pattern', o.pattern, ['random', 'seq']);
   if (!(BENCH_IOMMUS as readonly string[]).includes(o.iommu)) throw ConfigError.unknown('--iommu', 'IOMMU', o.iommu, BENCH_IOMMUS);
-  if (o.iommu !== 'vtd') {
+  if (o.iommu !== 'vtd' && o.iommu !== 'smmuv3') {
     throw new ConfigError('--iommu', `'${o.iommu}' is not available yet (its vIOMMU model has not landed); use --iommu vtd`);
   }
 }
@@ -115,7 +116,7 @@ export function benchMachine(o: IotlbBenchOptions) {
  */
 export async function runIotlbBench(o: IotlbBenchOptions): Promise<IotlbBenchResult> {
   checkBenchOptions(o);
-  const m = benchMachine(o);
+  const m = o.iommu === 'smmuv3' ? smmuBenchMachine(o) : benchMachine(o);
   const out = new Float64Array(new SharedArrayBuffer(o.ops * 8));
   out.fill(-1); // touch every page before timing
   if (o.workers === 0) {
