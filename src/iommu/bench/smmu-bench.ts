@@ -39,7 +39,7 @@ export function smmuBenchMachine(o: WorkloadParams & { readonly capacity: number
   const perm = workloadMapping(o.pages, rng);
   for (let i = 0; i < o.pages; i++) tables.map((IOVA_BASE_PAGE + i) * 4096, (DATA_BASE_PAGE + perm[i]!) * 4096);
   guest.cd(cdAddr, { asid: BENCH_ASID, ttb0: tables.root, tsz: 16, granule: 12 });
-  guest.ste(BENCH_SID, 's1', cdAddr);
+  guest.ste(BENCH_SID, 's1', { cd: cdAddr });
   guest.enable(0xc);
   guest.cmd(SmmuGuest.cfgiAll(), SmmuGuest.SYNC);
   guest.w32(0x20, 0xd);

@@ -82,13 +82,19 @@ export class SmmuGuest {
     this.w32(0x20, cr0);
   }
 
-  /** STE of `sid`: Config 0b101 (stage 1) with S1ContextPtr `cd`, or 0b100 bypass / 0 invalid; extra word-1/word-2 bits. */
-  ste(sid: number, kind: 's1' | 'bypass' | 'abort' | 'invalid', cd = 0, w1 = 0, w2 = 0): void {
+  /**
+   * STE of `sid` (IHI 0070 5.2): Config 0b101 (stage 1) with S1ContextPtr
+   * `cd`, 0b100 bypass, 0b000 abort, or V = 0; S1Fmt [5:4], S1CDMax
+   * [63:59], S1DSS [65:64], EATS [93:92].
+   */
+  ste(sid: number, kind: 's1' | 'bypass' | 'abort' | 'invalid', o: { cd?: number; s1fmt?: number; s1cdmax?: number; s1dss?: number; eats?: number } = {}): void {
     const at = this.strtab + sid * 64;
+    const cd = o.cd ?? 0;
     const config = kind === 's1' ? 5 : kind === 'bypass' ? 4 : 0;
-    const w0 = kind === 'invalid' ? 0 : (1 | (config << 1) | ((cd % TWO32) & 0xffffffc0)) >>> 0;
-    this.st64(at, w0, (w1 | (Math.floor(cd / TWO32) & 0xffffff)) >>> 0);
-    this.st64(at + 8, w2, 0);
+    const w0 = kind === 'invalid' ? 0 : (1 | (config << 1) | ((o.s1fmt ?? 0) << 4) | ((cd % TWO32) & 0xffffffc0)) >>> 0;
+    const w1 = ((Math.floor(cd / TWO32) & 0xffffff) | ((o.s1cdmax ?? 0) << 27)) >>> 0;
+    this.st64(at, w0, w1);
+    this.st64(at + 8, ((o.s1dss ?? 0) | ((o.eats ?? 0) << 28)) >>> 0, 0);
   }
 
   /** Writes a CD at `addr`. */

@@ -76,7 +76,7 @@ t.test('5: an invalid L3 entry with CD.R = 1 gives F_TRANSLATION (InputAddr, CLA
     const pt = r.tables(12, 25);
     pt.map(0x200000, DATA);
     r.g.cd(CD_BASE, { asid: 1, ttb0: pt.root, tsz: 25, r: record });
-    r.g.ste(r.sid(edu), 's1', CD_BASE);
+    r.g.ste(r.sid(edu), 's1', { cd: CD_BASE });
     r.g.enable();
     t.ok(ok(r.dmaRead(edu, 0x200000, 4).result), 'the mapped page translates');
     t.notOk(ok(r.dmaRead(edu, 0x201000, 4).result), 'the invalid L3 entry faults');
@@ -101,7 +101,7 @@ t.test('6: a leaf with AP[2] = 1 and CD.R = 1: a write gives F_PERMISSION (RnW =
   const pt = r.tables(12, 25);
   pt.map(0x300000, DATA, { write: false });
   r.g.cd(CD_BASE, { asid: 1, ttb0: pt.root, tsz: 25 });
-  r.g.ste(r.sid(edu), 's1', CD_BASE);
+  r.g.ste(r.sid(edu), 's1', { cd: CD_BASE });
   r.g.enable();
   t.notOk(ok(r.dmaWrite(edu, 0x300000, new Uint8Array(4))), 'the write is refused');
   const [e] = r.g.drainEvents();
@@ -135,7 +135,7 @@ t.test('8: a cached translation survives a cleared PTE until TLBI_NH_VA + CMD_SY
   const pt = r.tables(12, 25);
   pt.map(0x400000, DATA);
   r.g.cd(CD_BASE, { asid: 7, ttb0: pt.root, tsz: 25 });
-  r.g.ste(r.sid(edu), 's1', CD_BASE);
+  r.g.ste(r.sid(edu), 's1', { cd: CD_BASE });
   r.g.enable();
   const got: IOMMUNotifyEntry[] = [];
   const ep = r.dev.endpointFor(edu.bus, edu.devfn);
