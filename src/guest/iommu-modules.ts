@@ -1,4 +1,5 @@
 import type { IommuModule } from './module.js';
+import { smmuv3Module } from './drivers/smmuv3/module.js';
 
 /**
  * The vIOMMU guest drivers built into the synthetic guest, as in a distro
@@ -8,5 +9,5 @@ import type { IommuModule } from './module.js';
  * device tree for the TCE tables). Each vIOMMU issue adds its module here.
  */
 export function builtinIommuModules(): IommuModule[] {
-  return [];
+  return [smmuv3Module()];
 }

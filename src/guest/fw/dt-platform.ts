@@ -88,7 +88,8 @@ export function bootDt(k: GuestKernel, preferAcpi: boolean): DtPciHost | undefin
       if (!reg) throw new ParseError(`${ecamHost.path}: no reg`);
       const busRange = busRangeOf(ecamHost);
       const access = ecamAccess(k.port, { base: num(reg.address, 'ECAM base'), segment: ecamHost.u32('linux,pci-domain') ?? 0, startBus: busRange[0], endBus: busRange[1] });
-      const n = addDtIommuMap(k.iommu, t, ecamHost);
+      // An ACPI boot takes the IOMMU topology from IORT / VIOT, not the DT (Linux uses one firmware or the other).
+      const n = k.firmware.kind === 'acpi' ? 0 : addDtIommuMap(k.iommu, t, ecamHost);
       if (n) k.log.info('OF', `${ecamHost.path}: iommu-map with ${n} entries`);
       return { node: ecamHost, access, busRange, windows: dtHostWindows(ecamHost) };
     }
