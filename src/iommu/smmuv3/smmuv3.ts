@@ -274,7 +274,7 @@ export class Smmuv3 implements SmmuXlateHost, SmmuEndpointHost {
     if (!(this.cr0 & CR0_SMMUEN)) return;
     this.stats.atcInvalidations++;
     const size = c.atcSize;
-    const addr = (BigInt(c.w[3]!) << 32n) | BigInt(c.w[2]! & 0xfffff000);
+    const addr = (BigInt(c.w[3]!) << 32n) | BigInt((c.w[2]! & 0xfffff000) >>> 0);
     const span = size >= 52 ? 1n << 64n : 1n << BigInt(12 + size);
     const iova = size >= 52 ? 0n : addr - (addr % span);
     for (const ep of this.endpoints) {

@@ -48,14 +48,15 @@ t.test('ats=on: CMD_ATC_INV reaches DEVIOTLB_UNMAP consumers with the architecte
   t.equal(d.err, null, 'DEVIOTLB_UNMAP accepted');
   const sid = r.sid(edu);
   r.g.cmd(SmmuGuest.atcInv(sid, 0x5000, 0), SmmuGuest.atcInv(sid, 0x5000, 3), SmmuGuest.atcInv(sid, 0x12345000, 52),
-    SmmuGuest.atcInv(sid, 0x200000, 0, 5), SmmuGuest.atcInv(sid + 1, 0, 0), SmmuGuest.SYNC);
+    SmmuGuest.atcInv(sid, 0x200000, 0, 5), SmmuGuest.atcInv(sid + 1, 0, 0), SmmuGuest.atcInv(sid, 0x1_fffff000, 1), SmmuGuest.SYNC);
   t.equal(r.g.r32(0x9c) >>> 24, 0, 'no command error');
   t.same(d.got.map((e) => [e.iova, e.addrMask, e.pasid]), [
     [0x5000n, 0xfffn, undefined],
     [0x0n, 0x7fffn, undefined],
     [0n, (1n << 48n) - 1n, undefined],
     [0x200000n, 0xfffn, 5],
-  ], 'Size 0: 4 KiB; Size 3 at 0x5000: 32 KiB aligned down; Size 52: all (cropped to the region); SSV: the PASID; other SIDs: nothing');
+    [0x1_ffffe000n, 0x1fffn, undefined],
+  ], 'Size 0: 4 KiB; Size 3 at 0x5000: 32 KiB aligned down; Size 52: all (cropped to the region); SSV: the PASID; other SIDs: nothing; address bits 31 and up');
   r.g.w32(0x20, 0xc);
   r.g.cmd(SmmuGuest.atcInv(sid, 0, 0), SmmuGuest.SYNC);
   t.equal(d.got.length, 4, 'IGNORED while SMMUEN = 0');

@@ -13,7 +13,7 @@ const hex = (n: number): string => n.toString(16);
  * after the v2m frame), its reg, the four edge SPIs named eventq, priq,
  * cmdq-sync, gerror, dma-coherent and #iommu-cells = 1; `iommu-map = <0
  * &smmu 0 0x10000>` (every RID, StreamID = RID) as the PCIe node's first
- * property.
+ * property. With the SMMU's ats=on, the host node also gets `ats-supported`.
  */
 export const smmuv3Fdt: FdtContributor = {
   name: 'smmuv3',
@@ -31,5 +31,8 @@ export const smmuv3Fdt: FdtContributor = {
       .u32('interrupts', ...(smmu.irqs ?? []).flatMap((spi) => [GIC_FDT_IRQ_TYPE_SPI, spi, GIC_FDT_IRQ_FLAGS_EDGE_LO_HI]))
       .u64('reg', base, smmu.mmio!.size).string('compatible', 'arm,smmu-v3');
     pcie?.props.unshift({ name: 'iommu-map', value: fdtCells(0, ph, 0, 0x10000) });
+    // Beyond QEMU 7.2 (no ATS): with ats=on the root complex says it supports ATS (pci-host-generic binding), which
+    // Linux requires before it enables ATS on an endpoint.
+    if (smmu.options['ats'] === true) pcie?.empty('ats-supported');
   },
 };

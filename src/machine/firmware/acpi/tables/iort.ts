@@ -128,7 +128,7 @@ export const iort: AcpiTableGenerator = {
     b.u8(0); // allocation hints
     b.u16(0);
     b.u8(IORT_MEMFLAGS);
-    b.u32(0); // ATS attribute
+    b.u32(smmu?.options['ats'] === true ? 1 : 0); // ATS attribute: supported with the SMMU's ats=on (QEMU 7.2: never)
     b.u32(0); // PCI segment
     b.u8(64); // memory address size limit
     b.u8(0);
