@@ -1,4 +1,5 @@
 import { CERROR_ABT, CERROR_ILL, CERROR_NONE, CR0_CMDQEN, GERROR_CMDQ_ERR, IDR0_ATS } from './regs.js';
+import { atcInv, tlbiAll, tlbiAsid, tlbiVa } from './invalidation.js';
 import type { Smmuv3 } from './smmuv3.js';
 
 /** Command opcodes (IHI 0070 4.1-4.7; QEMU SMMUCommandType). */
@@ -97,21 +98,21 @@ export function executeCommand(s: Smmuv3, c: SmmuCommand): number {
       return CERROR_NONE;
     case CMD_TLBI_NH_ALL:
     case CMD_TLBI_NSNH_ALL:
-      s.tlbiAll();
+      tlbiAll(s);
       return CERROR_NONE;
     case CMD_TLBI_NH_ASID:
-      s.tlbiAsid(c.asid);
+      tlbiAsid(s, c.asid);
       return CERROR_NONE;
     case CMD_TLBI_NH_VA:
     case CMD_TLBI_NH_VAA: {
       const asid = c.opcode === CMD_TLBI_NH_VA ? c.asid : null;
-      if (c.tg === 0) s.tlbiVa(asid, c.addr, 1, 0);
-      else s.tlbiVa(asid, c.addr, (c.num + 1) * 2 ** c.scale, c.tg * 2 + 10);
+      if (c.tg === 0) tlbiVa(s, asid, c.addr, 1, 0);
+      else tlbiVa(s, asid, c.addr, (c.num + 1) * 2 ** c.scale, c.tg * 2 + 10);
       return CERROR_NONE;
     }
     case CMD_ATC_INV:
       if (!(s.idr0 & IDR0_ATS)) return q ? CERROR_NONE : CERROR_ILL;
-      s.atcInv(c);
+      atcInv(s, c);
       return CERROR_NONE;
     case CMD_PRI_RESP:
       return q ? CERROR_NONE : CERROR_ILL;

@@ -9,5 +9,6 @@ export * from './translate.js';
 export * from './notify.js';
 export * from './endpoint.js';
 export * from './cmdq.js';
+export * from './invalidation.js';
 export * from './smmuv3.js';
 export * from './info.js';

@@ -7,13 +7,12 @@ import { EINVAL, IOMMU_NOTIFIER_DEVIOTLB_UNMAP, IOMMU_NOTIFIER_MAP, iommuError, 
 import { GuestRamView } from '../walk/guest-ram-view.js';
 import { ContextTable } from '../xlate/context-table.js';
 import { TranslationEngine } from '../xlate/engine.js';
-import { consumeCommands, type SmmuCommand } from './cmdq.js';
+import { consumeCommands } from './cmdq.js';
 import { SmmuConfigCache } from './config-cache.js';
 import { SmmuContexts } from './contexts.js';
 import { SmmuEndpoint, type SmmuEndpointHost } from './endpoint.js';
 import { describeEvent, encodeEvent, type SmmuEvent } from './events.js';
 import { smmuMmioOps } from './mmio.js';
-import { alignedChunks, devIotlbUnmap, unmapAllNotifiers, unmapRange } from './notify.js';
 import { SmmuQueue } from './queue.js';
 import {
   CR0_EVENTQEN, CR0_SMMUEN, GERROR_EVENTQ_ABT_ERR, IRQ_CTRL_EVENTQ_IRQEN, IRQ_CTRL_GERROR_IRQEN, SMMU_CMDQS, SMMU_EVENTQS,
@@ -221,69 +220,6 @@ export class Smmuv3 implements SmmuXlateHost, SmmuEndpointHost {
   cfgiCdAll(sid: number): void {
     this.cache.flushCds(sid);
   }
-  tlbiAll(): void {
-    this.stats.notifierEvents += unmapAllNotifiers(this.endpoints);
-    this.coherence.invalidateAll();
-  }
-  tlbiAsid(asid: number): void {
-    this.stats.notifierEvents += unmapAllNotifiers(this.endpoints);
-    for (const ctx of this.contexts.ofAsid(asid)) this.coherence.invalidateContext(ctx);
-  }
-
-  /**
-   * TLBI_NH_VA (an ASID) / TLBI_NH_VAA (null: any ASID) of `pages` pages of
-   * 2^granule bytes (range invalidation: TG, NUM, SCALE), or granule 0 for
-   * one address (TG = 0). Notifiers get ranged UNMAPs, one per naturally
-   * aligned power-of-two chunk; with TG = 0 the size is the granule of each
-   * endpoint's CD (smmuv3_notify_iova), 4 KiB when it has none. Unlike QEMU
-   * with TG = 0, notifiers are not filtered by ASID: a consumer's entries may
-   * come from a CD the guest has since replaced, and an extra UNMAP is
-   * harmless to a cache.
-   */
-  tlbiVa(asid: number | null, addr: number, pages: number, granule: number): void {
-    const target = this.systemAs;
-    if (granule === 0) {
-      for (const ep of this.endpoints) {
-        if (!ep.region.registeredNotifiers.length) continue;
-        const r = this.translator.resolve(ep.sid, undefined);
-        const g = r.kind === 's1' ? r.entry.cd.tt[0].granule : 12;
-        const size = 2 ** g;
-        this.stats.notifierEvents += unmapRange([ep], target, BigInt(addr - (addr % size)), BigInt(size - 1));
-      }
-      this.invalidateIova(asid, addr - (addr % 4096), 4096);
-      return;
-    }
-    for (const c of alignedChunks(addr, pages, granule)) {
-      this.stats.notifierEvents += unmapRange(this.endpoints, target, BigInt(c.iova), BigInt(c.pages) * (1n << BigInt(granule)) - 1n);
-    }
-    this.invalidateIova(asid, addr - (addr % 2 ** granule), pages * 2 ** granule);
-  }
-
-  private invalidateIova(asid: number | null, start: number, size: number): void {
-    if (asid === null) this.coherence.invalidateRange(null, start, size);
-    else for (const ctx of this.contexts.ofAsid(asid)) this.coherence.invalidateRange(ctx, start, size);
-  }
-
-  /**
-   * CMD_ATC_INV (4.5.1): invalidate the span of 4 KiB x 2^Size at Address
-   * (aligned down to the span; Size >= 52 is everything) in the ATC of
-   * StreamID (with the PASID when SSV), as DEVIOTLB_UNMAP to the
-   * endpoint's consumers. IGNORED while SMMUEN = 0.
-   */
-  atcInv(c: SmmuCommand): void {
-    if (!(this.cr0 & CR0_SMMUEN)) return;
-    this.stats.atcInvalidations++;
-    const size = c.atcSize;
-    const addr = (BigInt(c.w[3]!) << 32n) | BigInt((c.w[2]! & 0xfffff000) >>> 0);
-    const span = size >= 52 ? 1n << 64n : 1n << BigInt(12 + size);
-    const iova = size >= 52 ? 0n : addr - (addr % span);
-    for (const ep of this.endpoints) {
-      if (ep.sid !== c.sid) continue;
-      devIotlbUnmap(ep, this.systemAs, iova, span - 1n, c.ssv ? c.ssid : undefined);
-      this.stats.notifierEvents++;
-    }
-  }
-
   /**
    * Completion point (CMD_SYNC): once it returns, no translation that
    * starts on any thread uses an entry removed before it, and those in
