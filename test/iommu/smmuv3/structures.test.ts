@@ -201,3 +201,13 @@ t.test('queues: CERROR_ABT on an unreadable command; a full event queue sets GER
   t.equal(r.g.r32(0x9c), 2 << 24, 'CONS.ERR = CERROR_ABT');
   t.equal(r.g.r32(0x60) & 1, 1, 'GERROR.CMDQ_ERR');
 });
+
+t.test('the command queue wraps: CONS follows PROD through the wrap bit', async (t) => {
+  const r = rig();
+  const g = new SmmuGuest(r.m.systemAs, 0x09050000, AREA + 0x40000, 8, 2, 2); // 4 commands, 4 events
+  g.enable();
+  for (let i = 0; i < 5; i++) g.cmd(SmmuGuest.cfgiAll(), SmmuGuest.cfgiSte(i), SmmuGuest.SYNC);
+  t.equal(g.r32(0x98), 15 % 8, 'PROD: 15 commands in a 4-entry queue: index 3, wrap 1');
+  t.equal(g.r32(0x9c), g.r32(0x98), 'CONS caught up (empty), wrap included');
+  t.equal(r.smmu.stats.commands, 15);
+});
