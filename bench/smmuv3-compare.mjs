@@ -58,7 +58,6 @@ for (let r = 0; r < rounds; r++) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const m = (k) => median(results.get(k).map((o) => o.translations_per_s));
 console.log(`rounds ${rounds}, ops ${ops}, load average at round starts: ${loads.map((l) => l.toFixed(2)).join(', ')}\n`);
 console.log('| scenario | program | translations/s (median) | min | max | hits | misses | checksum |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|');
@@ -70,10 +69,16 @@ for (const s of scenarios) {
     console.log(`| ${s.name} | ${p.key} | ${f(median(tps))} | ${f(Math.min(...tps))} | ${f(Math.max(...tps))} | ${rs[0].hits} | ${rs[0].misses} | ${rs[0].checksum} |`);
   }
 }
+// Ratios: the median over rounds of the ratio within a round (programs of one round run back to back, so a
+// load change between rounds cancels out better than in a ratio of medians).
+const ratio = (s, a, b) => {
+  const xs = results.get(`${s.name}|${a}`);
+  const ys = results.get(`${s.name}|${b}`);
+  if (!xs || !ys) return '-';
+  return `${median(xs.map((x, i) => x.translations_per_s / ys[i].translations_per_s)).toFixed(2)}x`;
+};
 console.log('\n| scenario | smmuv3 / vtd | smmuv3 / qemu_like | smmuv3 / native_flat | smmuv3 2 workers / 1 thread |');
 console.log('|---|---:|---:|---:|---:|');
 for (const s of scenarios) {
-  const sm = m(`${s.name}|smmuv3`);
-  const ratio = (k) => (results.has(`${s.name}|${k}`) ? `${(sm / m(`${s.name}|${k}`)).toFixed(2)}x` : '-');
-  console.log(`| ${s.name} | ${ratio('vtd')} | ${ratio('qemu_like')} | ${ratio('native_flat')} | ${(m(`${s.name}|smmuv3 w2`) / sm).toFixed(2)}x |`);
+  console.log(`| ${s.name} | ${ratio(s, 'smmuv3', 'vtd')} | ${ratio(s, 'smmuv3', 'qemu_like')} | ${ratio(s, 'smmuv3', 'native_flat')} | ${ratio(s, 'smmuv3 w2', 'smmuv3')} |`);
 }
