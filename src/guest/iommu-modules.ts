@@ -2,6 +2,7 @@ import { vtdModule } from './drivers/vtd/module.js';
 import type { IommuModule } from './module.js';
 import { virtioIommuModule } from './iommu/virtio-iommu/module.js';
 import { spaprTceModule } from './spapr/module.js';
+import { smmuv3Module } from './drivers/smmuv3/module.js';
 
 /**
  * The vIOMMU guest drivers built into the synthetic guest, as in a distro
@@ -11,5 +12,5 @@ import { spaprTceModule } from './spapr/module.js';
  * device tree for the TCE tables). Each vIOMMU issue adds its module here.
  */
 export function builtinIommuModules(): IommuModule[] {
-  return [vtdModule(), virtioIommuModule(), spaprTceModule()];
+  return [vtdModule(), smmuv3Module(), virtioIommuModule(), spaprTceModule()];
 }

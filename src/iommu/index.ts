@@ -19,3 +19,7 @@ export * from './bench/vtd-guest-tables.js';
 export * from './bench/iotlb-bench.js';
 export * as spapr from './spapr/index.js';
 export * from './vtd/index.js';
+export * from './smmuv3/index.js';
+export * from './bench/lpae-guest-tables.js';
+export * from './bench/smmu-guest.js';
+export * from './bench/smmu-bench.js';

@@ -16,6 +16,8 @@ export interface IommuRegionOps {
   /** Return an error to veto the new flag union (the registration is undone). */
   notifyFlagChanged?(oldFlags: number, newFlags: number): IommuError | null;
   replay?(n: IOMMUNotifier): IommuError | null;
+  /** IommuTranslator.refusedPieceLength (default: the rest of the page). */
+  refusedPieceLength?(len: number, addr: number): number;
 }
 
 export interface IommuRegionOptions {
@@ -52,6 +54,9 @@ export class IommuMemoryRegion implements IommuTranslator {
   translate(addr: number, flag: number, iommuIndex: number, attrs: MemTxAttrs): IOMMUTLBEntry {
     if (this.ops.translate) return this.ops.translate(addr, flag, iommuIndex, attrs);
     return { targetAs: null, iova: addr - (addr % 4096), translatedAddr: 0, addrMask: 0xfff, perm: IOMMU_NONE };
+  }
+  refusedPieceLength(len: number, addr: number): number {
+    return this.ops.refusedPieceLength?.(len, addr) ?? len;
   }
   getMinPageSize(): number {
     return this.ops.getMinPageSize?.() ?? 4096;

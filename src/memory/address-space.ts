@@ -92,7 +92,9 @@ export class AddressSpace {
       const page = e.addrMask + 1;
       const inPage = off % page;
       len = Math.min(len, page - inPage);
-      if (!(e.perm & (isWrite ? IOMMU_WO : IOMMU_RO)) || !e.targetAs) return this.fail(MEMTX_ACCESS_ERROR, len);
+      if (!(e.perm & (isWrite ? IOMMU_WO : IOMMU_RO)) || !e.targetAs) {
+        return this.fail(MEMTX_ACCESS_ERROR, mr.translator.refusedPieceLength?.(len, off) ?? len);
+      }
       const a = e.translatedAddr - (e.translatedAddr % page) + inPage;
       const view: FlatView = e.targetAs.view;
       curAs = e.targetAs;

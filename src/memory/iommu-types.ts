@@ -30,4 +30,24 @@ export interface IommuTranslator {
   /** translate(iommu, addr, flag, idx): `addr` is relative to the region. */
   translate(addr: number, flag: number, iommuIndex: number, attrs: MemTxAttrs): IOMMUTLBEntry;
   attrsToIndex?(attrs: MemTxAttrs): number;
+  /**
+   * How many bytes of a refused access at `addr` one step covers before the
+   * rest is translated again (default: the rest of the page). QEMU hands a
+   * refused piece to io_mem_unassigned, whose accesses are at most 4 bytes
+   * and aligned, so a vIOMMU that records a fault per translation records
+   * one per piece (see qemuUnassignedPiece).
+   */
+  refusedPieceLength?(len: number, addr: number): number;
+}
+
+/**
+ * memory_access_size(io_mem_unassigned, len, addr): at most 4 bytes,
+ * aligned to the address, a power of two. A refused 8-byte DMA is two
+ * translations (QEMU 7.2 records two SMMU faults, at IOVA and IOVA + 4).
+ */
+export function qemuUnassignedPiece(len: number, addr: number): number {
+  let n = Math.min(len, 4);
+  const align = addr & -addr;
+  if (align !== 0 && align < n) n = align;
+  return n >= 4 ? 4 : n >= 2 ? 2 : 1;
 }

@@ -33,7 +33,7 @@ t.test('viommu firmware -- -M virt --out DIR writes the ACPI tables and machine.
   const out = join(dir, 'virt');
   const r = await run(['firmware', '--', '-M', 'virt', '-device', 'edu', '--out', out]);
   t.equal(r.code, 0, r.err);
-  t.same(readdirSync(out).sort(), ['APIC.dat', 'DSDT.dat', 'FACP.dat', 'GTDT.dat', 'MCFG.dat', 'RSDP.dat', 'XSDT.dat', 'machine.dtb']);
+  t.same(readdirSync(out).sort(), ['APIC.dat', 'DSDT.dat', 'FACP.dat', 'GTDT.dat', 'IORT.dat', 'MCFG.dat', 'RSDP.dat', 'XSDT.dat', 'machine.dtb']);
   t.equal(readFileSync(join(out, 'machine.dtb')).readUInt32BE(0), 0xd00dfeed);
   const ps = join(dir, 'pseries');
   t.equal((await run(['firmware', '--out', ps, '--', '-M', 'pseries'])).code, 0);

@@ -8,6 +8,7 @@ import { vtdSlLeaf, vtdSlWalk } from '../walk/vtd-sl.js';
 import { POW2, WalkResult } from '../walk/walk-result.js';
 import { WalkCache } from './walk-cache.js';
 import { vtdMissPass, type MissPassHost } from './vtd-miss-pass.js';
+import { lpaeMissPass } from './lpae-miss-pass.js';
 import {
   CTX_FMT_IDENTITY, CTX_FMT_LPAE_S1, CTX_FMT_TCE, CTX_FMT_VTD_SL, CTX_WORDS, type ContextTable,
 } from './context-table.js';
@@ -121,11 +122,14 @@ export class TranslationEngine implements MissPassHost {
     return n;
   }
 
-  /** The miss pass: the VT-d fast path (vtd-miss-pass.ts) for VT-d contexts, else the general one. */
+  /** The miss pass: the VT-d and 4 KiB LPAE fast paths (vtd-miss-pass.ts, lpae-miss-pass.ts), else the general one. */
   private missPassFor(c: number, access: number, iovas: Float64Array, n: number, out: Float64Array): number {
     const o = this.loadContext(c);
     if (o >= 0 && this.ctxWords[o + 1] === CTX_FMT_VTD_SL) {
       return vtdMissPass(this, c, access, this.ctxWords[o + 6]!, this.ctxWords[o + 7]!, iovas, n, out);
+    }
+    if (o >= 0 && this.ctxWords[o + 1] === CTX_FMT_LPAE_S1 && this.ctxWords[o + 4] === 12) {
+      return lpaeMissPass(this, c, access, this.ctxWords[o + 6]!, this.ctxWords[o + 7]!, iovas, n, out);
     }
     return this.missPass(c, access, iovas, n, out);
   }

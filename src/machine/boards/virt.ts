@@ -3,6 +3,8 @@ import { PCIBus } from '../../pci/bus.js';
 import { PCIDevice, type PCIDeviceIdentity } from '../../pci/device.js';
 import { PCIHostConfig } from '../../pci/host.js';
 import { PCI_CLASS_BRIDGE_HOST, PCI_DEVFN, PCI_VENDOR_ID_REDHAT } from '../../pci/regs.js';
+import { ConfigError } from '../../base/config-error.js';
+import { createVirtSmmuv3 } from '../devices/smmuv3.js';
 import type { Machine } from '../machine.js';
 import type { Props } from '../properties.js';
 import { InterruptLines, type Board, type BoardOwnDescription, type BoardType, type Range } from './board.js';
@@ -46,7 +48,8 @@ class GpexRoot extends PCIDevice {
 export class VirtBoard implements Board {
   readonly name = 'virt';
   readonly rootBus: PCIBus;
-  readonly intc = new InterruptLines('gic', ['gic'], 256);
+  /** GIC inputs by SPI number; qtest names it by QEMU's QOM path too (the CPU is device[0], the GIC device[1]). */
+  readonly intc = new InterruptLines('gic', ['gic', '/machine/unattached/device[1]'], 256);
   readonly ram: Range[];
   readonly host: PCIHostConfig;
   private readonly ecam: Range;
@@ -92,6 +95,9 @@ export class VirtBoard implements Board {
     }), VIRT_GIC_V2M);
     this.rootBus.plug(new GpexRoot(), PCI_DEVFN(0, 0));
     this.rootBus.setIntxRouting({ mapIrq: (d, pin) => PCIBus.swizzle(d, pin), lines: this.intc.lines.slice(PCIE_IRQ, PCIE_IRQ + 4) });
+    const iommu = props.str('iommu') ?? 'none';
+    if (iommu !== 'none' && iommu !== 'smmuv3') throw new ConfigError('', 'Invalid iommu value\nValid values are none, smmuv3.');
+    if (iommu === 'smmuv3') createVirtSmmuv3(m, this.rootBus, this.intc);
   }
 
   reset(): void {}
@@ -126,6 +132,7 @@ export const virtType: BoardType = {
     { name: 'gic-version', type: { kind: 'enum', values: ['2', '3', 'host', 'max'] }, default: '2', desc: 'viommu models GICv2m MSIs only' },
     { name: 'acpi', type: { kind: 'enum', values: ['on', 'off', 'auto'] }, default: 'auto', desc: 'Enable ACPI' },
     { name: 'dumpdtb', type: { kind: 'string' }, desc: 'Dump current dtb to a file and quit' },
+    { name: 'iommu', type: { kind: 'string' }, default: 'none', desc: 'Set the IOMMU type. Valid values are none and smmuv3' },
   ],
   defaultRamSize: 128 * MIB,
   bigEndian: false,

@@ -6,10 +6,11 @@ import { pciePciBridgeType } from './pcie-pci-bridge.js';
 import { pcieRootPortType } from './pcie-root-port.js';
 import { virtioIommuPciType } from './virtio-iommu-pci.js';
 import { spaprPhbType } from './spapr-pci-host-bridge.js';
+import { smmuv3Type } from './smmuv3.js';
 
-/** The device types viommu ships; later rooms append theirs (intel-iommu, virtio-net-pci, ...). */
+/** The device types viommu ships; later rooms append theirs (virtio-net-pci, vfio-pci, ...). */
 export const BUILTIN_DEVICE_TYPES: readonly DeviceType[] = [
-  eduType, pcieRootPortType, pciBridgeType, pciePciBridgeType, intelIommuType, virtioIommuPciType, spaprPhbType,
+  eduType, pcieRootPortType, pciBridgeType, pciePciBridgeType, intelIommuType, smmuv3Type, virtioIommuPciType, spaprPhbType,
 ];
 
 /** A registry holding the built-in types. */

@@ -43,7 +43,7 @@ t.test('q35: a firmware running the loader finds RSDP -> RSDT -> FADT/MADT/MCFG 
   t.ok(dsdt.bytes.includes(Buffer.from('QEMU0002')), 'fw_cfg device in the DSDT');
 });
 
-t.test('virt: revision-2 RSDP -> XSDT with 8-byte pointers, GIC MADT, GTDT, MCFG on the high ECAM', async (t) => {
+t.test('virt: revision-2 RSDP -> XSDT with 8-byte pointers, GIC MADT, GTDT, MCFG on the high ECAM, IORT', async (t) => {
   const r = buildMachineAcpi(virtDescription({ ramSize: 128 << 20 }));
   t.equal(r.rsdp.length, 36);
   const l = runTableLoader(r.loader, files(r));
@@ -53,7 +53,7 @@ t.test('virt: revision-2 RSDP -> XSDT with 8-byte pointers, GIC MADT, GTDT, MCFG
   t.equal([...rsdp].reduce((a, b) => a + b, 0) & 0xff, 0, 'extended checksum');
   t.equal(rsdp.readUInt32LE(16), 0, 'no RSDT');
   t.equal(root.sig, 'XSDT');
-  t.same(tables.map((x) => [x.sig, x.checksumOk]), [['FACP', true], ['APIC', true], ['GTDT', true], ['MCFG', true]]);
+  t.same(tables.map((x) => [x.sig, x.checksumOk]), [['FACP', true], ['APIC', true], ['GTDT', true], ['MCFG', true], ['IORT', true]]);
   const fadt = tables[0]!.bytes;
   t.equal(fadt.readUInt32LE(112), 1 << 20, 'HW_REDUCED_ACPI');
   t.equal(fadt.readUInt16LE(129), 3, 'PSCI compliant, HVC');
@@ -64,7 +64,7 @@ t.test('virt: revision-2 RSDP -> XSDT with 8-byte pointers, GIC MADT, GTDT, MCFG
 /** Tables that match QEMU 7.2 byte for byte (with checksums filled, pointers as blob offsets). */
 const SAME_AS_QEMU: [string, () => ReturnType<typeof buildMachineAcpi>, string[]][] = [
   ['q35-acpi', () => buildMachineAcpi(q35Description({ ramSize: 128 << 20, pmBase: 0 })), ['FACS', 'FACP', 'APIC', 'MCFG']],
-  ['virt-acpi', () => buildMachineAcpi(virtDescription({ ramSize: 128 << 20 })), ['FACP', 'APIC', 'GTDT', 'MCFG']],
+  ['virt-acpi', () => buildMachineAcpi(virtDescription({ ramSize: 128 << 20 })), ['FACP', 'APIC', 'GTDT', 'MCFG', 'IORT']],
 ];
 
 for (const [dir, build, sigs] of SAME_AS_QEMU) {

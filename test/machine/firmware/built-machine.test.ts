@@ -84,13 +84,13 @@ t.test('q35 fw_cfg: QEMU\'s standard items, etc/e820, and no ACPI files with acp
   t.same(fwCfgDirectory(fwCfgIoPorts(off)).map((x) => x.name), ['bios-geometry', 'bootorder', 'etc/boot-fail-wait', 'etc/e820']);
 });
 
-t.test('virt with edu: the MMIO fw_cfg serves FACP, APIC, GTDT, MCFG equal to QEMU 7.2\'s', async (t) => {
+t.test('virt with edu: the MMIO fw_cfg serves FACP, APIC, GTDT, MCFG, IORT equal to QEMU 7.2\'s', async (t) => {
   const p = build('-M', 'virt', '-device', 'edu').guestPort();
   const { walk, split, sigs } = loadAcpi(fwCfgMmio(p), p);
   t.equal(walk.root.sig, 'XSDT');
-  t.same(sigs, ['FACP', 'APIC', 'GTDT', 'MCFG']);
+  t.same(sigs, ['FACP', 'APIC', 'GTDT', 'MCFG', 'IORT']);
   t.equal(Number(walk.tables[3]!.bytes.readBigUInt64LE(44)), 0x4010000000, 'MCFG on the high ECAM');
-  for (const sig of ['FACP', 'APIC', 'GTDT', 'MCFG']) t.equal(split.get(sig), qemuTable('virt-acpi', sig), `${sig} equals QEMU 7.2's`);
+  for (const sig of ['FACP', 'APIC', 'GTDT', 'MCFG', 'IORT']) t.equal(split.get(sig), qemuTable('virt-acpi', sig), `${sig} equals QEMU 7.2's`);
 });
 
 t.test('virt with edu: GuestPort.fdt() is QEMU 7.2\'s dumpdtb for the same command line, node for node', async (t) => {

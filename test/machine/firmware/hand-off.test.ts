@@ -96,7 +96,7 @@ t.test('writeFirmwareFiles: SIG.dat per table and machine.dtb; dumpDtb writes th
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const virt = buildMachineFirmware(virtDescription({ ramSize: 128 << 20 }));
   const written = writeFirmwareFiles(join(dir, 'virt'), virt);
-  t.same(written, ['DSDT.dat', 'FACP.dat', 'APIC.dat', 'GTDT.dat', 'MCFG.dat', 'XSDT.dat', 'RSDP.dat', 'machine.dtb']);
+  t.same(written, ['DSDT.dat', 'FACP.dat', 'APIC.dat', 'GTDT.dat', 'MCFG.dat', 'IORT.dat', 'XSDT.dat', 'RSDP.dat', 'machine.dtb']);
   t.same(readdirSync(join(dir, 'virt')).sort(), [...written].sort());
   const mcfg = readFileSync(join(dir, 'virt', 'MCFG.dat'));
   t.equal(mcfg.reduce((a, b) => a + b, 0) & 0xff, 0, 'checksum filled');

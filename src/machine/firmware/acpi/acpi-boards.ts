@@ -7,6 +7,7 @@ import { dsdt } from './tables/dsdt.js';
 import { facs } from './tables/facs.js';
 import { fadt } from './tables/fadt.js';
 import { gtdt } from './tables/gtdt.js';
+import { iort } from './tables/iort.js';
 import { madtGic } from './tables/madt-gic.js';
 import { madtX86 } from './tables/madt-x86.js';
 import { mcfg } from './tables/mcfg.js';
@@ -23,7 +24,7 @@ import { viot } from './tables/viot.js';
  */
 export const Q35_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([facs, dsdt, fadt, madtX86, mcfg, dmar, viot]);
 /** virt: QEMU puts VIOT last, after IORT. */
-export const VIRT_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([dsdt, fadt, madtGic, gtdt, mcfg, viot]);
+export const VIRT_ACPI_TABLES: readonly AcpiTableGenerator[] = Object.freeze([dsdt, fadt, madtGic, gtdt, mcfg, iort, viot]);
 
 const ACPI_BUILD_TABLE_SIZE = 0x20000;
 const ACPI_BUILD_ALIGN_SIZE = 0x1000;

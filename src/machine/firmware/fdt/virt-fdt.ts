@@ -1,6 +1,7 @@
 import type { PciHostBridge } from '../description.js';
 import { virtMpidr } from '../acpi/tables/madt-gic.js';
 import { intxSwizzle, pciRanges, type FdtContributor } from './fdt-build.js';
+import { smmuv3Fdt } from './smmuv3-fdt.js';
 
 /** GIC interrupt specifier (arm,gic binding): type SPI 0 / PPI 1, number, flags. */
 const GIC_FDT_IRQ_TYPE_SPI = 0;
@@ -163,6 +164,6 @@ const chosen: FdtContributor = {
  * the host node to add iommu-map) and places an SMMU node before the host
  * node (`node(name, { before })`), where QEMU's blob has it.
  */
-export const VIRT_FDT_NODES: readonly FdtContributor[] = Object.freeze([phandles, root, psci, memory, fwCfg, pcie, intc, cpus, timer, clock, chosen]);
+export const VIRT_FDT_NODES: readonly FdtContributor[] = Object.freeze([phandles, root, psci, memory, fwCfg, pcie, smmuv3Fdt, intc, cpus, timer, clock, chosen]);
 export const VIRT_FIRST_PHANDLE = 0x8000;
 export { pcieName as virtPcieNodeName };

@@ -201,6 +201,16 @@ RECORDINGS = {
                                               'q35-vtd-dt-rp-acpi'),
     'virt-acpi': lambda: acpi_tables(['qemu-system-aarch64', '-M', 'virt', '-nodefaults', '-display', 'none', '-qtest', 'stdio'], 'mmio',
                                      0x40000000, [], 'virt-acpi'),
+    # virt with the SMMUv3 (src/machine/firmware/acpi/tables/iort.ts, fdt/smmuv3-fdt.ts); the second has a root port whose
+    # secondary bus (1) the "firmware" numbered before the first ACPI select, so the IORT sends RIDs of buses 0-1 to the SMMU.
+    'virt-smmuv3-acpi': lambda: acpi_tables(['qemu-system-aarch64', '-M', 'virt,iommu=smmuv3', '-nodefaults', '-display', 'none',
+                                             '-qtest', 'stdio'], 'mmio', 0x40000000, [], 'virt-smmuv3-acpi'),
+    'virt-smmuv3-rp-acpi': lambda: acpi_tables(['qemu-system-aarch64', '-M', 'virt,iommu=smmuv3', '-nodefaults', '-display', 'none',
+                                                '-device', 'pcie-root-port,id=rp0,chassis=1,addr=2', '-device', 'edu,bus=rp0',
+                                                '-qtest', 'stdio'], 'mmio', 0x40000000, ['writel 0x4010010018 0x00010100'],
+                                               'virt-smmuv3-rp-acpi'),
+    'virt-smmuv3-edu-dtb': lambda: dtb(['qemu-system-aarch64', '-M', 'virt,iommu=smmuv3', '-nodefaults', '-display', 'none',
+                                        '-device', 'edu'], 'virt-smmuv3-edu-qemu.dtb'),
     'virt-dtb': lambda: dtb(['qemu-system-aarch64', '-M', 'virt', '-nodefaults', '-display', 'none'], 'virt-qemu.dtb'),
     'pseries-dtb': lambda: dtb(['qemu-system-ppc64', '-M', 'pseries', '-nodefaults', '-display', 'none'], 'pseries-qemu.dtb'),
     # The command lines the built-machine tests use (test/machine/firmware/built-machine.test.ts).
