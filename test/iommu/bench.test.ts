@@ -42,12 +42,9 @@ t.test('viommu bench iotlb --json prints the fields of the workload report', asy
   t.match(out, /translations\/s/);
 });
 
-t.test('bad flags and unavailable IOMMUs are clear errors', async (t) => {
+t.test('bad flags and unknown IOMMUs are clear errors', async (t) => {
   let err = '';
   const io = { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) } };
-  t.equal(await runViommu(['bench', 'iotlb', '--iommu', 'spapr'], io), 2);
-  t.match(err, /'spapr' is not available yet/);
-  err = '';
   t.equal(await runViommu(['bench', 'iotlb', '--iommu', 'amd'], io), 2);
   t.match(err, /unknown IOMMU 'amd'/);
   err = '';
