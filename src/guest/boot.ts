@@ -25,6 +25,8 @@ import type { GuestPort } from './port.js';
 import { buildReport } from './report/build.js';
 import type { BootReport } from './report/report.js';
 import { eduDmaWorkload } from './workload/edu-dma.js';
+import { trafficWorkload } from './workload/traffic.js';
+import { VirtioNetDriver } from './drivers/virtio-net.js';
 import { WorkloadRunner } from './workload/runner.js';
 import type { ParamValue, Workload, WorkloadResult } from './workload/workload.js';
 
@@ -146,6 +148,8 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
   for (const dev of k.devices) k.iommu.addDevice(dev);
   const edu = new EduDriver(k, o.eduDmaBits);
   k.drivers.register(edu);
+  const net = new VirtioNetDriver(k);
+  k.drivers.register(net);
   for (const m of modules) for (const d of m.pciDrivers?.(k) ?? []) k.drivers.register(d);
   for (const f of o.drivers ?? []) k.drivers.register(f(k));
   for (const dev of k.devices) k.drivers.bind(dev);
@@ -158,6 +162,7 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
   o.scenario?.(k);
   const runner = new WorkloadRunner(k, o.seed ?? 1);
   runner.register(eduDmaWorkload(edu));
+  runner.register(trafficWorkload(net));
   for (const m of modules) for (const w of m.workloads?.(k) ?? []) runner.register(w);
   for (const f of o.extraWorkloads ?? []) runner.register(f(k));
   const results: WorkloadResult[] = [];

@@ -10,7 +10,7 @@ import {
   iotlbMsg, VHOST_IOTLB_ACCESS_FAIL, VHOST_IOTLB_BATCH_BEGIN, VHOST_IOTLB_BATCH_END, VHOST_IOTLB_INVALIDATE,
   VHOST_IOTLB_MISS, VHOST_IOTLB_UPDATE, type VhostIotlbMsg,
 } from '../msg.js';
-import { VQ_WAIT_MISS, VringProcessor } from './vring.js';
+import { VQ_WAIT_MISS, VQ_WAIT_WIRE, VringProcessor } from './vring.js';
 import { WorkerXlate, type WorkerMemConfig } from './xlate.js';
 
 /** What a vhost worker receives at start-up (workerData). */
@@ -89,6 +89,16 @@ export function runVhostWorker(init: VhostWorkerInit): void {
         const start = t.iova > BigInt(MAX_NUM) ? MAX_NUM : Number(t.iova);
         tlb.invalidateRange(0, start, Number(last - t.iova + 1n));
         ch.stats[ST_INVALIDATES]!++;
+      } else if (t.type === VHOST_IOTLB_ACCESS_FAIL) {
+        // viommu's machine side: the translation of a MISS faulted. The queue waiting for it stops (vq_err).
+        const page = Number(t.iova) - (Number(t.iova) % 4096);
+        for (let v = 0; v < MAX_VQS; v++) {
+          if (ch.vqField(v, VQ_PENDING_MISS) !== page || !ch.vqField(v, VQ_NUM)) continue;
+          ch.setVqField(v, VQ_ERROR, 1);
+          ch.setVqField(v, VQ_PENDING_MISS, -1);
+          waiting.delete(v);
+          init.port.postMessage({ vq: v, error: `IOTLB access failure at iova 0x${t.iova.toString(16)}` } satisfies VhostErrorMessage);
+        }
       } else if (t.type !== VHOST_IOTLB_BATCH_BEGIN && t.type !== VHOST_IOTLB_BATCH_END) {
         continue;
       }
@@ -147,7 +157,7 @@ export function runVhostWorker(init: VhostWorkerInit): void {
         if (kicked) ch.setVqField(vq, VQ_PENDING_MISS, -1);
         if (!kicked && !waiting.has(vq) && !(rx && wireRx.length > 0)) continue;
         const code = rx ? rings.handleRx(vq, wireRx) : rings.handleTx(vq, wireTx);
-        if (code === VQ_WAIT_MISS) waiting.add(vq);
+        if (code === VQ_WAIT_MISS || code === VQ_WAIT_WIRE) waiting.add(vq);
         else waiting.delete(vq);
       }
       x.endRound();
