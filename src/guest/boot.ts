@@ -42,7 +42,7 @@ export interface BootOptions {
   readonly regress?: readonly string[];
   /** Firmware description to use where a board offers both (virt): 'dt' (default) or 'acpi'. */
   readonly firmware?: 'dt' | 'acpi';
-  /** Workloads in order; default [edu-dma]. */
+  /** Workloads in order; default edu-dma, plus traffic when a virtio-net device is bound. */
   readonly workloads?: readonly { readonly name: string; readonly params?: Readonly<Record<string, ParamValue>> }[];
   readonly seed?: number;
   /** An oracle the machine feeds with DMA observations (see oracle/observation.ts); a fresh one otherwise. */
@@ -166,7 +166,12 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
   for (const m of modules) for (const w of m.workloads?.(k) ?? []) runner.register(w);
   for (const f of o.extraWorkloads ?? []) runner.register(f(k));
   const results: WorkloadResult[] = [];
-  (o.workloads ?? [{ name: 'edu-dma' }]).forEach((w, i) => results.push(runner.run(w.name, w.params ?? {}, i)));
+  // Default: edu-dma, and traffic when a virtio-net device is bound (edu-dma alone on a machine without either).
+  const defaults: { name: string; params?: Record<string, string> }[] = [
+    ...(edu.instances.size > 0 || net.instances.size === 0 ? [{ name: 'edu-dma' }] : []),
+    ...(net.instances.size > 0 ? [{ name: 'traffic' }] : []),
+  ];
+  (o.workloads ?? defaults).forEach((w, i) => results.push(runner.run(w.name, w.params ?? {}, i)));
   const report = buildReport(k, mode, regress, results, port.log.lines.map(formatLogLine));
   return { kernel: k, report, workloads: results };
 }
