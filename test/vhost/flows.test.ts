@@ -10,7 +10,7 @@ const VHOST = ['-device', 'virtio-net-pci,bus=rp0,vhost=on,iommu_platform=on,ats
 
 t.test('MISS -> UPDATE -> retry: page-aligned, QEMU length, perm RW; the used rings are pre-faulted at start', async (t) => {
   const b = bootNet([...Q35, ...VHOST], { workloads: [{ name: 'traffic', params: { packets: 100 } }] });
-  t.ok(b.traffic?.ok, b.traffic?.errors.join('; '));
+  t.ok(b.traffic?.ok, b.traffic?.errors.join('; ') ?? 'no traffic result');
   t.equal(b.traffic?.details['received'], 100);
   const s = b.vhost!.stats;
   t.ok(s.misses > 0 && s.updates >= s.misses, `misses ${s.misses} answered by updates ${s.updates}`);
@@ -66,7 +66,7 @@ t.test('a worker that dies is reported and replaced; the queues resume from the 
 t.test('vhost=off: the device model moves the packets through the same rings', async (t) => {
   const b = bootNet(['-M', 'q35', '-device', 'intel-iommu', '-device', 'virtio-net-pci,iommu_platform=on'], { dmaMode: 'lazy' });
   t.equal(b.vhost, undefined);
-  t.ok(b.traffic?.ok, b.traffic?.errors.join('; '));
+  t.ok(b.traffic?.ok, b.traffic?.errors.join('; ') ?? 'no traffic result');
   t.equal(b.dev.net.peer.counters.echoed, 64);
   t.equal(b.report.oracle.violations, 0);
   t.ok(b.report.oracle.checked > 0);
@@ -74,7 +74,7 @@ t.test('vhost=off: the device model moves the packets through the same rings', a
 
 t.test('no vIOMMU, vhost=on: rings at guest-physical addresses, no device IOTLB traffic', async (t) => {
   const b = bootNet(['-M', 'q35', '-device', 'virtio-net-pci,vhost=on']);
-  t.ok(b.traffic?.ok, b.traffic?.errors.join('; '));
+  t.ok(b.traffic?.ok, b.traffic?.errors.join('; ') ?? 'no traffic result');
   t.equal(b.vhost!.stats.misses, 0);
   t.equal(b.vhost!.stats.txPackets, 64);
   t.equal(b.vhost!.stats.rxPackets, 64);

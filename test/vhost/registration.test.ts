@@ -33,7 +33,7 @@ t.test('ATS toggled on at run time re-registers DEVIOTLB_UNMAP and dev-IOTLB inv
     },
   });
   t.same([...new Set(vhostRegistration(b.vhost!).flags)], ['DEVIOTLB_UNMAP']);
-  t.ok(b.traffic?.ok, b.traffic?.errors.join('; '));
+  t.ok(b.traffic?.ok, b.traffic?.errors.join('; ') ?? 'no traffic result');
   t.equal(b.report.oracle.violations, 0);
   t.ok(b.vhost!.stats.invalidates > 0);
 });
@@ -53,7 +53,7 @@ for (const [name, machine, veto] of VETOES) {
     t.ok(r.flags.length > 0 && r.flags.every((f) => f === 'UNMAP'), `flags ${r.flags.join(',')}`);
     t.equal(r.refusal, undefined);
     t.ok(b.log.includes(`DEVIOTLB_UNMAP notifier refused: ${veto}; falling back to UNMAP invalidations`), 'warning logged');
-    t.ok(b.traffic?.ok, b.traffic?.errors.join('; '));
+    t.ok(b.traffic?.ok, b.traffic?.errors.join('; ') ?? 'no traffic result');
     t.equal(b.report.oracle.violations, 0);
   });
 
@@ -71,7 +71,7 @@ for (const [name, machine, veto] of VETOES) {
 t.test('spapr: DEVIOTLB_UNMAP is vetoed with its own text; a guest without ATS (no PCIe) gets UNMAP', async (t) => {
   const b = bootNet(['-M', 'pseries', '-device', 'virtio-net-pci,vhost=on,iommu_platform=on']);
   t.same([...new Set(vhostRegistration(b.vhost!).flags)], ['UNMAP']);
-  t.ok(b.traffic?.ok, b.traffic?.errors.join('; '));
+  t.ok(b.traffic?.ok, b.traffic?.errors.join('; ') ?? 'no traffic result');
   // The policy itself, asked for DEVIOTLB on this region (what a PCIe ATS device would make it do).
   const { VhostIommuFollower } = await import('../../src/vhost/iommu-follower.js');
   const failed: string[] = [];
