@@ -20,7 +20,7 @@ function fnv1a(b: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
-function echoFrame(src: Uint8Array, seq: number, data: Uint8Array): Uint8Array {
+export function echoFrame(src: Uint8Array, seq: number, data: Uint8Array): Uint8Array {
   const f = new Uint8Array(Math.max(60, HDR + data.length));
   f.set(PEER_BROADCAST, 0);
   f.set(src.subarray(0, 6), 6);
