@@ -26,6 +26,8 @@ export interface RoundHooks {
   /** A MISS from the worker: translate and post an UPDATE; true when one went out. */
   miss(iova: number, write: boolean): boolean;
   observe(a: VhostDmaAccess): void;
+  /** Whether anyone wants the worker's access records (the oracle); off saves the worker the records. */
+  observing(): boolean;
   error(message: string): void;
   /** The worker asked for an interrupt on this queue. */
   call(vq: number): void;
@@ -65,7 +67,6 @@ export class VhostRounds {
       this.retired.hits = prev.retired.hits + prev.w.iotlb.hits;
       this.retired.misses = prev.retired.misses + prev.w.iotlb.misses;
     }
-    Atomics.store(w.channel.ctl, W_OBS_ON, 1);
   }
 
   /** Posts a message for the worker's next round; a full ring is drained by a round first. */
@@ -118,6 +119,7 @@ export class VhostRounds {
     const ch = w.channel;
     const ctl = ch.ctl;
     if (w.failed) return -1;
+    Atomics.store(ctl, W_OBS_ON, this.hooks.observing() ? 1 : 0);
     ch.clock[0] = this.clock.now;
     const req = ch.request(kickMask);
     const deadline = performance.now() + this.timeoutMs;

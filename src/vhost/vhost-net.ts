@@ -193,6 +193,7 @@ export class VhostNet implements NetBackend {
     this.rounds = new VhostRounds(this.worker, this.vdev.peer, this.wireTx, this.wireRx, this.proxy.ctx.clock, {
       miss: (iova, write) => this.miss(iova, write),
       observe: (a) => this.observer?.(a),
+      observing: () => this.observer !== undefined,
       error: (m) => this.workerError(m),
       call: (vq) => this.vdev.callVq(vq),
     }, this.opts.roundTimeoutMs ?? 5000, prev);

@@ -37,7 +37,12 @@ export interface VirtioNetInstance {
   /** Received frames (without the virtio-net header) not yet taken by receive(). */
   readonly inbox: Uint8Array[];
   txDone: number;
+  /** page_pool-style buffers that stay mapped (PP_FLAG_DMA_MAP): recycled instead of unmapped, by direction. */
+  readonly pool: { 'to-device': Buf[]; 'from-device': Buf[] };
 }
+
+/** Bytes of a pooled TX buffer (any frame plus header fits). */
+const POOL_TX_LEN = 4096;
 
 /**
  * The guest's virtio-net driver (Linux drivers/net/virtio_net.c, reduced
@@ -52,6 +57,12 @@ export class VirtioNetDriver implements PciDriver {
   readonly name = 'virtio_net';
   readonly ids = [{ vendor: VIRTIO_NET_PCI_VENDOR, device: VIRTIO_NET_PCI_DEVICE }];
   readonly instances = new Map<GuestDevice, VirtioNetInstance>();
+  /**
+   * Keep buffers mapped and recycle them (Linux page_pool with
+   * PP_FLAG_DMA_MAP), so the device sees a steady working set of IOVAs;
+   * off (default): map and unmap per packet, as virtio_net's small buffers.
+   */
+  pooled = false;
 
   constructor(private readonly k: GuestKernel, readonly rxBuffers = 128) {}
 
@@ -81,7 +92,7 @@ export class VirtioNetDriver implements PciDriver {
       return typeof rx === 'number' ? rx : (tx as number);
     }
     const mac = vp.hasFeature(VIRTIO_NET_F_MAC) ? vp.readConfig(0, 6) : Uint8Array.of(0x02, 0, 0, 0, 0, 1);
-    const inst: VirtioNetInstance = { dev, vp, mac, rx, tx, platform, inbox: [], txDone: 0 };
+    const inst: VirtioNetInstance = { dev, vp, mac, rx, tx, platform, inbox: [], txDone: 0, pool: { 'to-device': [], 'from-device': [] } };
     for (let i = 0; i < Math.min(this.rxBuffers, rx.rings.size); i++) {
       if (this.addRxBuf(inst)) break;
     }
@@ -99,7 +110,9 @@ export class VirtioNetDriver implements PciDriver {
     this.instances.delete(dev);
     inst.vp.reset();
     for (const q of [inst.rx, inst.tx]) {
-      for (let b = q.detachUnused(); b; b = q.detachUnused()) this.freeBuf(inst, b, q === inst.rx ? 'from-device' : 'to-device');
+      const dir = q === inst.rx ? 'from-device' : 'to-device';
+      for (let b = q.detachUnused(); b; b = q.detachUnused()) this.releaseBuf(inst, b, dir);
+      for (const b of inst.pool[dir].splice(0)) this.releaseBuf(inst, b, dir);
       const a = q.area;
       if (a) {
         if (inst.platform) this.k.dma.freeCoherent(dev, a.bytes, a.paddr, a.dma);
@@ -109,6 +122,11 @@ export class VirtioNetDriver implements PciDriver {
   }
 
   private mapBuf(inst: VirtioNetInstance, len: number, dir: 'to-device' | 'from-device'): Buf | undefined {
+    if (this.pooled) {
+      const have = inst.pool[dir].pop();
+      if (have) return have;
+      len = dir === 'to-device' ? POOL_TX_LEN : RX_BUF_LEN;
+    }
     const paddr = this.k.mem.alloc(len);
     if (paddr === undefined) return undefined;
     if (!inst.platform) return { paddr, dma: paddr, len };
@@ -121,6 +139,14 @@ export class VirtioNetDriver implements PciDriver {
   }
 
   private freeBuf(inst: VirtioNetInstance, b: Buf, dir: 'to-device' | 'from-device'): void {
+    if (this.pooled && b.len === (dir === 'to-device' ? POOL_TX_LEN : RX_BUF_LEN)) {
+      inst.pool[dir].push(b);
+      return;
+    }
+    this.releaseBuf(inst, b, dir);
+  }
+
+  private releaseBuf(inst: VirtioNetInstance, b: Buf, dir: 'to-device' | 'from-device'): void {
     if (inst.platform) this.k.dma.unmapSingle(inst.dev, b.dma, b.len, dir);
     this.k.mem.freePages(b.paddr, b.len);
   }
@@ -167,12 +193,14 @@ export class VirtioNetDriver implements PciDriver {
     let refilled = 0;
     for (let u = inst.rx.getBuf(); u; u = inst.rx.getBuf()) {
       const b = u.token;
-      // Unmapped before the CPU reads it (DMA_FROM_DEVICE ownership returns to the CPU).
-      if (inst.platform) this.k.dma.unmapSingle(inst.dev, b.dma, b.len, 'from-device');
+      // Unmapped (or, pooled, kept mapped: a dma_sync_for_cpu) before the CPU reads it.
+      const pooled = this.pooled && b.len === RX_BUF_LEN;
+      if (inst.platform && !pooled) this.k.dma.unmapSingle(inst.dev, b.dma, b.len, 'from-device');
       const n = Math.max(0, Math.min(u.len, b.len) - VIRTIO_NET_HDR_LEN);
       const data = new Uint8Array(n);
       this.k.port.readBytes(b.paddr + VIRTIO_NET_HDR_LEN, data);
-      this.k.mem.freePages(b.paddr, b.len);
+      if (pooled) inst.pool['from-device'].push(b);
+      else this.k.mem.freePages(b.paddr, b.len);
       inst.inbox.push(data);
       if (this.addRxBuf(inst) === 0) refilled++;
     }

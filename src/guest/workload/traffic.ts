@@ -49,6 +49,7 @@ export function trafficWorkload(driver: VirtioNetDriver): Workload {
       { name: 'packets', default: 64, description: 'packets per device' },
       { name: 'bytes', default: 256, description: 'data bytes per packet (at most 1470)' },
       { name: 'batch', default: 16, description: 'packets per kick' },
+      { name: 'pool', default: false, description: 'keep buffers mapped and recycle them (page_pool): a steady working set' },
     ],
     run(ctx: WorkloadContext) {
       const { prng, params } = ctx;
@@ -56,6 +57,7 @@ export function trafficWorkload(driver: VirtioNetDriver): Workload {
       const bytes = Math.min(1470, Math.max(1, Math.floor(params['bytes'] as number)));
       const batch = Math.max(1, Math.min(128, Math.floor(params['batch'] as number)));
       const errors: string[] = [];
+      driver.pooled = params['pool'] as boolean;
       let ops = 0;
       let moved = 0;
       let received = 0;
