@@ -45,7 +45,9 @@ export class VfioPciBinding {
   readonly hostDriver: string | undefined;
   private backend: Backend | undefined;
 
-  private constructor(readonly k: GuestKernel, readonly dev: GuestDevice, readonly group: IommuGroup, readonly pages: number) {
+  private constructor(readonly k: GuestKernel, readonly dev: GuestDevice, readonly group: IommuGroup, readonly pages: number,
+    /** The user has a driver for an edu-style DMA engine ('edu') or none: then it only maps, and makes no DMA. */
+    readonly userDriver: 'edu' | 'none') {
     this.hostDriver = dev.driver;
   }
 
@@ -54,7 +56,7 @@ export class VfioPciBinding {
   }
 
   /** Binds `dev` to vfio-pci and runs the user's set-up and DMA; the binding is kept in k.vfio while it holds the device. */
-  static bind(k: GuestKernel, dev: GuestDevice, opts: { pages?: number; transfers?: number; rng?: () => number } = {}): { binding?: VfioPciBinding } & VfioStepResult {
+  static bind(k: GuestKernel, dev: GuestDevice, opts: { pages?: number; transfers?: number; rng?: () => number; userDriver?: 'edu' | 'none' } = {}): { binding?: VfioPciBinding } & VfioStepResult {
     if (k.vfio.get(dev)) return { ret: -EINVAL, ops: 0, bytes: 0, errors: [`${dev.name} is already bound to vfio-pci`] };
     const group = k.iommu.groupOf(dev);
     if (!group) {
@@ -63,7 +65,7 @@ export class VfioPciBinding {
       k.log.err(`vfio-pci ${dev.name}`, 'probe failed: no IOMMU group');
       return { ret: -EINVAL, ops: 0, bytes: 0, errors: [msg] };
     }
-    const b = new VfioPciBinding(k, dev, group, Math.max(1, Math.min(64, opts.pages ?? 4)));
+    const b = new VfioPciBinding(k, dev, group, Math.max(1, Math.min(64, opts.pages ?? 4)), opts.userDriver ?? 'edu');
     for (const d of group.devices) k.drivers.unbind(d);
     dev.driver = 'vfio-pci';
     k.vfio.set(dev, b);
@@ -111,7 +113,7 @@ export class VfioPciBinding {
       if ((ret = c.setIommu(VFIO_TYPE1v2_IOMMU))) return this.fail(ret, 'VFIO_SET_IOMMU(TYPE1v2)', errors);
       if ((ret = c.mapDma(VFIO_USER_IOVA, paddr, size, rw))) return this.fail(ret, 'VFIO_IOMMU_MAP_DMA', errors);
     }
-    return this.dma(transfers, rng);
+    return this.userDriver === 'edu' ? this.dma(transfers, rng) : { ret: 0, ops: 0, bytes: 0, errors };
   }
 
   /** Round trips through the device: user buffer -> device -> user buffer + half a page, data compared. */
@@ -162,11 +164,11 @@ export class VfioPciBinding {
       }
     }
     this.backend = undefined;
-    eduUserDma(this.k, this.dev, VFIO_USER_IOVA, 64, false);
+    if (this.userDriver === 'edu') eduUserDma(this.k, this.dev, VFIO_USER_IOVA, 64, false);
     this.k.vfio.delete(this.dev);
     this.dev.driver = undefined;
     this.k.log.info(`vfio-pci ${this.dev.name}`, 'unbound');
-    let ops = 1;
+    let ops = this.userDriver === 'edu' ? 1 : 0;
     if (rebind) {
       for (const d of this.group.devices) {
         const ret = this.k.drivers.bind(d);
