@@ -12,6 +12,12 @@ export interface ConsumerCell {
   readonly mode: MatrixMode;
 }
 
+/** The consumer device of a scenario step: the guest's device and the machine's function. */
+export interface ConsumerDevice {
+  readonly guest: GuestDevice;
+  readonly machine: PCIDevice | undefined;
+}
+
 /** What a piece of a scenario did. `refused` is a configuration or guest refusal (not a failure of the DMA path). */
 export interface TrafficResult {
   readonly ops: number;
@@ -50,11 +56,11 @@ export interface MatrixConsumer {
   /** The -device driver and properties (QEMU names) for a cell, without id and bus. */
   device(cell: ConsumerCell): { readonly driver: string; readonly props: Readonly<Record<string, string>> };
   /** A fixed working set, `ops` operations through it. */
-  steady(a: ActionContext, dev: GuestDevice, ops: number, cell: ConsumerCell): TrafficResult;
+  steady(a: ActionContext, dev: ConsumerDevice, ops: number, cell: ConsumerCell): TrafficResult;
   /** Map, use, unmap per operation, with a stray access after each unmap where the device can make one. */
-  churn(a: ActionContext, dev: GuestDevice, ops: number, cell: ConsumerCell): TrafficResult;
+  churn(a: ActionContext, dev: ConsumerDevice, ops: number, cell: ConsumerCell): TrafficResult;
   /** Hand the device to a guest VFIO user and back, then use it with the host driver again. */
-  bindUnbind(a: ActionContext, dev: GuestDevice, cell: ConsumerCell): TrafficResult;
+  bindUnbind(a: ActionContext, dev: ConsumerDevice, cell: ConsumerCell): TrafficResult;
   /** The machine device's notifier use, for the cell's report. */
   notifierUse(m: PCIDevice, cell: ConsumerCell): NotifierUse | undefined;
 }

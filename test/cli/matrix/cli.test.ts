@@ -83,7 +83,7 @@ t.test('consumers are plug-ins: a new one runs through every scenario', async (t
     id: 'probe',
     summary: 'an edu that records what the matrix asks of it',
     device: () => ({ driver: 'edu', props: {} }),
-    steady: (_a, dev, ops) => (calls.push(`steady ${dev.name} ${ops}`), { ops, bytes: 0, wrongData: 0, hang: false, errors: [] }),
+    steady: (_a, dev, ops) => (calls.push(`steady ${dev.guest.name} ${ops}`), { ops, bytes: 0, wrongData: 0, hang: false, errors: [] }),
     churn: (_a, _dev, ops) => (calls.push('churn'), { ops, bytes: 0, wrongData: 0, hang: false, errors: [] }),
     bindUnbind: () => (calls.push('bind-unbind'), { ops: 1, bytes: 0, wrongData: 1, hang: false, errors: ['the probe says it broke'] }),
     notifierUse: () => ({ flags: 'UNMAP', map: 0, unmap: 7, devIotlb: 0 }),

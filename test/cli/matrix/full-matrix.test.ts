@@ -51,4 +51,22 @@ t.test('the full matrix matches the checked-in expected matrix, and the regressi
     t.ok(c.broken && c.broken.oracleViolations > 0, `${c.key} catches seed 004 in the oracle`);
   }
   t.equal(cell('spapr-tce|vfio|ats=off|bind-unbind|fixed').status, 'works', 'and the fixed sPAPR model passes the same scenario');
+  // seed 002: with the fallback switched off, a DEVIOTLB veto fails vhost; the fixed model falls back to UNMAP and says why.
+  const vetoes: [string, RegExp][] = [
+    ['intel-iommu,caching-mode=on,device-iotlb=off', /requires device IOTLB mode$/],
+    ['smmuv3,ats=off', /^SMMUv3 does not support dev-iotlb yet$/],
+    ['virtio-iommu', /^Virtio-iommu does not support dev-iotlb yet$/],
+  ];
+  for (const [v, msg] of vetoes) {
+    const pre = cell(`${v}|vhost-net|ats=on|steady|x-vhost-iotlb-fallback=off`);
+    t.equal(pre.status, 'refused', `${v}: the regression column catches seed 002`);
+    t.match(pre.message, msg);
+    const fixed = cell(`${v}|vhost-net|ats=on|steady|fixed`);
+    t.equal(fixed.notifierFlags, 'UNMAP', `${v}: the fixed model falls back to UNMAP`);
+    t.ok(fixed.notes?.some((n) => n.startsWith('fallback to UNMAP: ') && msg.test(n.slice('fallback to UNMAP: '.length))), 'and logs the vIOMMU\'s reason');
+  }
+  t.equal(cell('intel-iommu,caching-mode=on,device-iotlb=on|vhost-net|ats=on|steady|fixed').notifierFlags, 'DEVIOTLB_UNMAP');
+  t.equal(cell('intel-iommu,caching-mode=on,device-iotlb=on|vhost-net|ats=off|steady|fixed').notifierFlags, 'UNMAP');
+  const fb = r.byMode['x-vhost-iotlb-fallback=off']!;
+  t.ok(fb.refused > 0 && r.cells.filter((c) => c.mode === 'x-vhost-iotlb-fallback=off' && c.status === 'refused').every((c) => c.ats), 'only guest-ATS cells are hit');
 });

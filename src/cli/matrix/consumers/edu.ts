@@ -11,8 +11,8 @@ export const eduConsumer: MatrixConsumer = {
   id: 'edu',
   summary: 'emulated edu DMA engine: translated per access, no notifier',
   device: () => ({ driver: 'edu', props: {} }),
-  steady: (a, dev, ops) => engineSteady(a, dev, ops),
-  churn: (a, dev, ops) => engineChurn(a, dev, ops),
-  bindUnbind: (a, dev) => engineBindUnbind(a, dev),
+  steady: (a, dev, ops) => engineSteady(a, dev.guest, ops),
+  churn: (a, dev, ops) => engineChurn(a, dev.guest, ops),
+  bindUnbind: (a, dev) => engineBindUnbind(a, dev.guest),
   notifierUse: (_m, cell) => ({ flags: cell.viommu.id === 'none' ? 'none (no vIOMMU)' : 'none (translated per access)', map: 0, unmap: 0, devIotlb: 0 }),
 };

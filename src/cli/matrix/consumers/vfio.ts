@@ -12,9 +12,9 @@ export const vfioConsumer: MatrixConsumer = {
   id: 'vfio',
   summary: 'VFIO passthrough model: host IOMMU shadow kept by MAP|UNMAP notifiers and replay',
   device: () => ({ driver: 'vfio-pci-model', props: {} }),
-  steady: (a, dev, ops) => engineSteady(a, dev, ops),
-  churn: (a, dev, ops) => engineChurn(a, dev, ops),
-  bindUnbind: (a, dev) => engineBindUnbind(a, dev),
+  steady: (a, dev, ops) => engineSteady(a, dev.guest, ops),
+  churn: (a, dev, ops) => engineChurn(a, dev.guest, ops),
+  bindUnbind: (a, dev) => engineBindUnbind(a, dev.guest),
   notifierUse(m) {
     if (!(m instanceof VfioPciModel)) return undefined;
     const c = m.container;
