@@ -27,13 +27,16 @@ t.test('viommu boot boots the default q35 machine with the synthetic guest, orac
   t.equal(rep.oracle.violations.length ?? rep.oracle.violations, 0);
 });
 
-t.test('viommu boot --info also prints info pci and info mtree', async (t) => {
+t.test('viommu boot --info also prints info pci, info mtree and info iommu', async (t) => {
   const r = await run(['boot', '--info']);
   t.equal(r.code, 0);
   t.match(r.out, /\(qemu\) info pci\n {2}Bus {2}0, device {3}0, function 0:\n {4}Host bridge: PCI device 8086:29c0/);
   t.match(r.out, /Class 0255: PCI device 1234:11e8/);
   t.match(r.out, /\(qemu\) info mtree\naddress-space: memory\n {2}0000000000000000-ffffffffffffffff \(prio 0, i\/o\): system/);
   t.match(r.out, /address-space: edu\n {2}0000000000000000-ffffffffffffffff \(prio 0, i\/o\): bus master container/);
+  t.match(r.out, /\(qemu\) info iommu\nintel-iommu at 0xfed90000: VT-d 1\.0, legacy mode, aw-bits 39/);
+  t.match(r.out, /translation enabled; root table 0x[0-9a-f]+/);
+  t.match(r.out, /00:01\.0: DID \d+, TT 0 \(multi-level\), AW 1 \(3-level\)/);
 });
 
 t.test('viommu boot takes a JSON config or QEMU options after --', async (t) => {
