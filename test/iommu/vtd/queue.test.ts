@@ -147,3 +147,23 @@ t.test('register-based invalidation is ignored while QI is on: ICC and IVT stay 
   t.equal((w.r64(R.IOTLB) >> 57n).toString(16), '9', 'IVT clear, IIRG as written, IAIG = 1 (global)');
   t.not(w.dmaRead(0x1000).res, MEMTX_OK, 'the cleared PTE is seen');
 });
+
+t.test('a PSI of one 4K page inside a cached 2M leaf drops the whole 2M entry', async (t) => {
+  const v = vtdMachine();
+  const s = v.bringUp({ did: 2 });
+  v.qiOn();
+  v.map(s, 3, 0x200000, 0x400000, 3, 2);
+  const r = v.das().iommu;
+  t.equal(r.translate(0x2ff000, IOMMU_RO, 0, {}).addrMask, 0x1fffff, 'a 2M entry cached');
+  v.map(s, 3, 0x200000, 0, 0, 2);
+  t.equal(r.translate(0x2ff000, IOMMU_RO, 0, {}).translatedAddr, 0x400000, 'stale 2M entry before the PSI');
+  v.submit(v.psi(2, 0x234000, 0), v.waitDesc());
+  t.equal(r.translate(0x2ff000, IOMMU_RO, 0, {}).perm, IOMMU_NONE, 'a PSI for 0x234000 removed the large page containing it');
+});
+
+t.test('a superpage whose output overlaps the interrupt range faults with INTERRUPT_ADDR', async (t) => {
+  const v = vtdMachine();
+  v.map(v.bringUp(), 3, 0xc0000000, 0xc0000000, 3, 3);
+  t.not(v.dmaRead(0xc0001000).res, MEMTX_OK, 'a 1G leaf at 0xc0000000 covers 0xfee00000');
+  t.equal(v.frcd()?.reason, 0xe);
+});
