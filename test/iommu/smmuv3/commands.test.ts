@@ -112,3 +112,23 @@ t.test('the event queue wraps: PROD follows through the wrap bit, records land a
   t.same(prods, [1, 2, 3, 0, 1], 'PROD: index and wrap bit (log2size 1)');
   t.equal(g.r32(0x60), 0, 'never full: no EVENTQ_ABT_ERR');
 });
+
+t.test('TLBI_NH_VA of one page inside a cached 2M block drops the block; other ASIDs\' blocks stay', async (t) => {
+  const r = rig();
+  const edu = r.pci[0]!;
+  const pt = r.tables(12, 25);
+  pt.mapBlock(0x200000, RAM + 0x400000, 2);
+  r.g.cd(CD_BASE, { asid: 7, ttb0: pt.root, tsz: 25 });
+  r.g.ste(r.sid(edu), 's1', { cd: CD_BASE });
+  r.g.enable();
+  r.m.systemAs.write(RAM + 0x4ff000, 4, 0x55);
+  t.equal(r.dmaRead(edu, 0x2ff000, 4).data[0], 0x55, 'through the 2M block');
+  r.g.st64(pt.root, 0); // the guest removes the whole table: only cached entries still translate
+  // TLBI_NH_VA with Leaf = 0 (non-leaf walk entries go too), TG = 0.
+  const va = (asid: number) => SmmuGuest.tlbiVa(asid, 0x234000).map((w, i) => (i === 2 ? w & ~1 : w));
+  t.ok(ok(r.dmaRead(edu, 0x2ff000, 4).result), 'the cached block is used before the TLBI');
+  r.g.cmd(va(8), SmmuGuest.SYNC);
+  t.ok(ok(r.dmaRead(edu, 0x2ff000, 4).result), 'TLBI_NH_VA for ASID 8: ASID 7 keeps its block');
+  r.g.cmd(va(7), SmmuGuest.SYNC);
+  t.notOk(ok(r.dmaRead(edu, 0x2ff000, 4).result), 'TLBI_NH_VA at 0x234000, ASID 7: the block containing it is gone');
+});
