@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runViommu } from '../../src/cli/main.js';
+import { repoPath } from '../helpers/paths.js';
 
 async function run(args: string[]) {
   let out = '';
@@ -61,4 +63,12 @@ t.test('a bad config is a usage error naming the field', async (t) => {
   t.equal(r.err, "viommu: devices[0].addr: Property 'edu.addr' doesn't take value 'zz'\n");
   const c = await run(['boot', '--', '-M', 'q35', '-bogus']);
   t.same([c.code, c.err], [2, 'viommu: -bogus: invalid option\n']);
+});
+
+t.test('the built executable runs as `npx viommu` runs it: boot of virt + smmuv3 + edu, oracle clean', async (t) => {
+  const exe = repoPath('dist', 'viommu.js');
+  t.ok(statSync(exe).mode & 0o111, 'dist/viommu.js is executable');
+  const out = execFileSync(exe, ['boot', '--', '-M', 'virt,iommu=smmuv3', '-device', 'edu'], { encoding: 'utf8' });
+  t.match(out, /DMA oracle: \d+ accesses checked .* 0 violations/);
+  t.match(out, /RESULT: ok/);
 });
