@@ -36,8 +36,8 @@ await build({
   },
   outdir: join(root, 'dist'),
 });
-// The executables keep their mode across rebuilds (dist/ is recreated): `npx viommu` runs them directly.
-for (const exe of ['viommu.js', 'viommu-system.js']) chmodSync(join(root, 'dist', exe), 0o755);
+// The bins must stay executable after a rebuild (npx runs them directly).
+for (const bin of ['viommu', 'viommu-system']) chmodSync(join(root, 'dist', `${bin}.js`), 0o755);
 
 if (process.argv.includes('--tests')) {
   rmSync(join(root, '.build'), { recursive: true, force: true });
