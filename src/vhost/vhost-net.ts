@@ -5,7 +5,7 @@ import type { NetBackend, VirtioNet } from '../virtio/net/virtio-net.js';
 import type { VirtioPciProxy } from '../virtio/pci/virtio-pci.js';
 import { WireRing } from '../virtio/net/wire.js';
 import {
-  MAX_VQS, VQ_AVAIL, VQ_DESC, VQ_ERROR, VQ_LAST_AVAIL, VQ_NUM, VQ_PENDING_MISS, VQ_USED, VQ_USED_IDX,
+  CRASH_HANG, CRASH_THROW, W_CRASH, W_CRASH_AFTER, MAX_VQS, VQ_AVAIL, VQ_DESC, VQ_ERROR, VQ_LAST_AVAIL, VQ_NUM, VQ_PENDING_MISS, VQ_USED, VQ_USED_IDX,
 } from './channel.js';
 import { VhostIommuFollower } from './iommu-follower.js';
 import { vhostDeviceIotlbMiss } from './iotlb-miss.js';
@@ -167,6 +167,18 @@ export class VhostNet implements NetBackend {
   /** Test and drill hook: ends the worker thread now, as a crash would; the next kick reports it and starts a replacement. */
   killWorker(): void {
     this.worker?.terminate();
+  }
+
+  /**
+   * Fault drill for tests and fuzzing: the current worker throws ('throw') or
+   * stops responding ('hang', detected after roundTimeoutMs) at its
+   * `afterPackets`-th packet step (each packet has a wire step and a used step).
+   */
+  crashDrill(kind: 'throw' | 'hang', afterPackets = 1): void {
+    const ctl = this.worker?.channel.ctl;
+    if (!ctl) return;
+    Atomics.store(ctl, W_CRASH_AFTER, afterPackets);
+    Atomics.store(ctl, W_CRASH, kind === 'throw' ? CRASH_THROW : CRASH_HANG);
   }
 
   /** The worker thread: none (not started yet), running, idle (ended itself; restarted at the next kick), failed. */

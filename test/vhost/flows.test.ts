@@ -94,3 +94,14 @@ t.test('an idle worker ends itself; the next kick starts another silently, from 
   t.same(v.errors, []);
   t.equal(v.stats.txPackets, usedBefore, 'nothing new to send: the indices carried over');
 });
+
+t.test('a worker that throws (crash drill) is reported with its message and replaced; no packet is lost at a TX wire step', async (t) => {
+  const b = bootNet([...Q35, ...VHOST], {
+    workloads: [{ name: 'traffic', params: { packets: 32 } }],
+    scenario: (_k, m) => m.pciDevices().map(vhostNetOf).find((x) => x)!.crashDrill('throw', 1),
+  });
+  t.ok(b.traffic?.ok, b.traffic?.errors.join('; ') ?? 'no traffic result');
+  t.equal(b.vhost!.stats.workerRestarts, 1);
+  t.ok(b.vhost!.errors.some((e) => /crash drill after 1 packets/.test(e)), b.vhost!.errors.join('; '));
+  t.equal(b.report.oracle.violations, 0);
+});
