@@ -3,7 +3,7 @@ import type { NetPeer } from '../virtio/net/peer.js';
 import type { WireRing } from '../virtio/net/wire.js';
 import {
   MAX_VQS, OBS_ERROR, OBS_FAULT, OBS_FIELDS, OBS_SLOTS, ST_ACCESS_FAILS, ST_INVALIDATES, ST_MISSES, ST_RX_PACKETS,
-  ST_TX_PACKETS, ST_UPDATES, STATE_FAILED, VQ_CALLS, W_DONE, W_MAIN_WAKE, W_OBS_HEAD, W_OBS_ON, W_OBS_TAIL, W_STATE,
+  ST_TX_PACKETS, ST_UPDATES, STATE_FAILED, STATE_IDLE, VQ_CALLS, W_DONE, W_MAIN_WAKE, W_OBS_HEAD, W_OBS_ON, W_OBS_TAIL, W_STATE,
 } from './channel.js';
 import {
   formatIotlbMsg, iotlbMsg, VHOST_ACCESS_RO, VHOST_ACCESS_WO, VHOST_IOTLB_ACCESS_FAIL, VHOST_IOTLB_MISS, type VhostIotlbMsg,
@@ -33,6 +33,8 @@ export interface RoundHooks {
   call(vq: number): void;
 }
 
+/** runOnce: the worker had ended itself after an idle period. */
+const IDLE = -2;
 /** Rounds in one run before the machine gives the guest control back (a live-lock guard). */
 const MAX_ROUNDS = 256;
 
@@ -85,22 +87,23 @@ export class VhostRounds {
     this.runOnce(0);
   }
 
-  /** Rounds until quiet. False when the worker died or did not finish a round in time. */
-  run(kickMask: number): boolean {
+  /** Rounds until quiet: 'lost' when the worker died or did not finish a round in time, 'idle' when it had ended itself. */
+  run(kickMask: number): 'ok' | 'lost' | 'idle' {
     let mask = kickMask;
     for (let i = 0; i < MAX_ROUNDS; i++) {
       const rxBefore = this.w.channel.stats[ST_RX_PACKETS]!;
       const pushed = this.pumpRx();
       this.delivered = 0;
       const r = this.runOnce(mask);
-      if (r < 0) return false;
+      if (r === IDLE) return 'idle';
+      if (r < 0) return 'lost';
       mask = 0;
       const rxMoved = this.w.channel.stats[ST_RX_PACKETS]! !== rxBefore;
       // Another round while something moves: an UPDATE went out (a queue waits for it), TX frames left the
       // wire (the queue may have more behind a full wire; the peer may answer), or RX took frames.
       if (r === 0 && this.delivered === 0 && !rxMoved && !(pushed && this.wireRx.length > 0 && i === 0)) break;
     }
-    return true;
+    return 'ok';
   }
 
   /** The peer's frames onto the RX wire while there is room; true when any moved. */
@@ -113,11 +116,12 @@ export class VhostRounds {
     return moved;
   }
 
-  /** One round: -1 lost, else the number of UPDATEs sent in answer to its misses. */
+  /** One round: -1 lost, IDLE (the thread had ended itself), else the number of UPDATEs sent in answer to its misses. */
   private runOnce(kickMask: number): number {
     const w = this.w;
     const ch = w.channel;
     const ctl = ch.ctl;
+    if (w.idled) return IDLE;
     if (w.failed) return -1;
     Atomics.store(ctl, W_OBS_ON, this.hooks.observing() ? 1 : 0);
     ch.clock[0] = this.clock.now;
@@ -127,6 +131,10 @@ export class VhostRounds {
       const wake = Atomics.load(ctl, W_MAIN_WAKE);
       this.drainObservations();
       if (Atomics.load(ctl, W_DONE) - req >= 0) break;
+      if (Atomics.load(ctl, W_STATE) === STATE_IDLE) {
+        this.collect();
+        return IDLE;
+      }
       if (Atomics.load(ctl, W_STATE) === STATE_FAILED || w.failed) {
         this.collect();
         return -1;
