@@ -1,6 +1,7 @@
 import { runBench } from './bench.js';
 import { runBoot } from './boot.js';
 import { runFirmware } from './firmware.js';
+import { runFuzzCommand } from './fuzz.js';
 import { runHotplug } from './hotplug.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
@@ -26,6 +27,10 @@ const COMMANDS: Record<string, Command> = {
   hotplug: {
     summary: 'run a hotplug / bind-unbind test script (JSON lines: QMP, guest actions, expectations) and print TAP',
     run: runHotplug,
+  },
+  fuzz: {
+    summary: 'fuzz the guest-facing surfaces with seeded inputs; --replay FILE reruns a reproducer',
+    run: runFuzzCommand,
   },
 };
 

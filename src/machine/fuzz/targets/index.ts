@@ -1,0 +1,7 @@
+import type { FuzzTarget } from '../types.js';
+import { mmioTarget } from './mmio.js';
+
+/** Every fuzz target, by name, in the order `--target all` runs them (each made fresh: targets keep caches). */
+export const FUZZ_TARGETS: Readonly<Record<string, () => FuzzTarget>> = {
+  mmio: mmioTarget,
+};
