@@ -1,7 +1,11 @@
 import type { FuzzTarget } from '../types.js';
 import { mmioTarget } from './mmio.js';
+import { smmuv3Target } from './smmuv3.js';
+import { vtdTarget } from './vtd.js';
 
 /** Every fuzz target, by name, in the order `--target all` runs them (each made fresh: targets keep caches). */
 export const FUZZ_TARGETS: Readonly<Record<string, () => FuzzTarget>> = {
   mmio: mmioTarget,
+  vtd: vtdTarget,
+  smmuv3: smmuv3Target,
 };
