@@ -1,5 +1,7 @@
 import { ConfigError } from '../../base/config-error.js';
 import { bootGuestKernel, type BootOptions } from '../../guest/boot.js';
+import type { GuestDevice } from '../../guest/device.js';
+import type { DmaDirection } from '../../guest/dma-ops.js';
 import type { GuestKernel } from '../../guest/kernel.js';
 import { DmaOracle } from '../../guest/oracle/oracle.js';
 import type { GuestPort } from '../../guest/port.js';
@@ -26,6 +28,8 @@ export interface MachineContext {
   readonly kernel: GuestKernel;
   /** Records a feature (coverage feedback). */
   feature(f: string): void;
+  /** Live DMA API mappings the ops made (guest 'map' ops). */
+  readonly mappings: { dev: GuestDevice; paddr: number; iova: number; size: number; dir: DmaDirection }[];
 }
 
 export interface MachineTargetHooks<S> {
@@ -34,6 +38,11 @@ export interface MachineTargetHooks<S> {
   exec(ctx: MachineContext, state: S, op: Op): void;
   /** Boot options of the setup boot (default: edu-dma, one round trip). */
   readonly boot?: BootOptions;
+  /**
+   * Op kinds that keep the guest's view of its mappings true (DMA API use, device DMA, waits): an
+   * input made only of these must also satisfy the DMA oracle while it runs, not only after reset.
+   */
+  readonly guestOps?: ReadonlySet<string>;
   /** Skip the reset + reboot canary (targets that never touch the machine). */
   readonly noCanary?: boolean;
 }
@@ -78,7 +87,7 @@ export function runMachineInput<S>(input: FuzzInput, hooks: MachineTargetHooks<S
   };
   const first = boot(hooks.boot ?? { workloads: SETUP_WORKLOAD });
   if (reportFailed(first.report)) throw new Error(`fuzz variant ${input.variant.name}: the guest does not boot clean before any op`);
-  const ctx: MachineContext = { machine, port, kernel: first.kernel, feature: (f) => void features.add(f) };
+  const ctx: MachineContext = { machine, port, kernel: first.kernel, feature: (f) => void features.add(f), mappings: [] };
   const logStart = machine.log.lines.length;
   const t0 = machine.clock.now;
   const bound = t0 + RUN_VIRTUAL_NS + input.ops.length * OP_VIRTUAL_NS;
@@ -95,6 +104,9 @@ export function runMachineInput<S>(input: FuzzInput, hooks: MachineTargetHooks<S
       }
       if (machine.clock.now > bound) throw new OracleFailure({ kind: 'virtual-time', message: `virtual clock at ${machine.clock.now} ns after op ${i}`, op: i });
     });
+    if (input.ops.every((op) => hooks.guestOps?.has(op.k)) && first.kernel.oracle.violations.length > 0) {
+      throw new OracleFailure({ kind: 'dma-oracle', message: `guest-only ops: ${first.kernel.oracle.violations[0]!.message}` });
+    }
     for (let i = logStart; i < machine.log.lines.length; i++) features.add(logFeature(machine.log.lines[i]!.source, machine.log.lines[i]!.text));
     if (!hooks.noCanary) {
       machine.reset();

@@ -5,7 +5,7 @@ import { runMachineInput, type MachineContext, type MachineTargetHooks } from '.
 import { machineLayout, type MachineLayout } from '../layout.js';
 import type { FuzzRng } from '../rng.js';
 import type { FuzzTarget, Op, Variant } from '../types.js';
-import { execRegisterOp, mutateRegisterOp, randomRegisterOp } from './common.js';
+import { execRegisterOp, GUEST_OP_KINDS, mutateRegisterOp, randomGuestOp, randomRegisterOp } from './common.js';
 
 export interface MachineTargetSpec<S> {
   readonly name: string;
@@ -42,6 +42,7 @@ export function machineTarget<S>(spec: MachineTargetSpec<S>): FuzzTarget {
   };
   const randomOp = (rng: FuzzRng, v: Variant): Op => {
     const l = layoutOf(v);
+    if (rng.chance(0.15)) return randomGuestOp(rng);
     if (rng.chance(0.6)) {
       const op = spec.randomOp(rng, l, v);
       if (op) return op;
@@ -49,6 +50,7 @@ export function machineTarget<S>(spec: MachineTargetSpec<S>): FuzzTarget {
     return randomRegisterOp(rng, l, spec.preferRegion && rng.chance(0.7) ? spec.preferRegion : undefined);
   };
   const hooks: MachineTargetHooks<S> = {
+    guestOps: GUEST_OP_KINDS,
     setup: (ctx) => spec.setup(ctx),
     exec: (ctx, state, op) => {
       if (!spec.exec(ctx, state, op) && !execRegisterOp(ctx, op)) ctx.feature(`unknown-op:${op.k}`);
