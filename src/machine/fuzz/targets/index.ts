@@ -1,6 +1,7 @@
 import type { FuzzTarget } from '../types.js';
 import { mmioTarget } from './mmio.js';
 import { smmuv3Target } from './smmuv3.js';
+import { spaprTarget } from './spapr.js';
 import { vtdTarget } from './vtd.js';
 
 /** Every fuzz target, by name, in the order `--target all` runs them (each made fresh: targets keep caches). */
@@ -8,4 +9,5 @@ export const FUZZ_TARGETS: Readonly<Record<string, () => FuzzTarget>> = {
   mmio: mmioTarget,
   vtd: vtdTarget,
   smmuv3: smmuv3Target,
+  spapr: spaprTarget,
 };
