@@ -47,7 +47,8 @@ export interface MachineTargetHooks<S> {
   readonly noCanary?: boolean;
 }
 
-class OracleFailure extends Error {
+/** Thrown by a target's op when one of its own oracles objects (resource caps, server health). */
+export class OracleFailure extends Error {
   constructor(readonly failure: Failure) {
     super(failure.message);
   }

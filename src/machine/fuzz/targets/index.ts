@@ -2,6 +2,7 @@ import type { FuzzTarget } from '../types.js';
 import { mmioTarget } from './mmio.js';
 import { smmuv3Target } from './smmuv3.js';
 import { spaprTarget } from './spapr.js';
+import { virtioTarget } from './virtio.js';
 import { vtdTarget } from './vtd.js';
 
 /** Every fuzz target, by name, in the order `--target all` runs them (each made fresh: targets keep caches). */
@@ -10,4 +11,5 @@ export const FUZZ_TARGETS: Readonly<Record<string, () => FuzzTarget>> = {
   vtd: vtdTarget,
   smmuv3: smmuv3Target,
   spapr: spaprTarget,
+  virtio: virtioTarget,
 };
