@@ -100,7 +100,7 @@ export function runMachineInput<S>(input: FuzzInput, hooks: MachineTargetHooks<S
       } catch (e) {
         if (e instanceof OracleFailure) throw new OracleFailure({ ...e.failure, op: i });
         const err = e instanceof Error ? e : new Error(String(e));
-        const at = err.stack?.split('\n').slice(1, 3).map((l) => l.trim()).join(' ') ?? '';
+        const at = err.stack?.split("\n").slice(1, Number(process.env["FUZZ_STACK"] ?? 3)).map((l) => l.trim()).join(' ') ?? '';
         throw new OracleFailure({ kind: 'exception', message: `op ${i} (${op.k}): ${err.name}: ${err.message} ${at}`, op: i });
       }
       if (machine.clock.now > bound) throw new OracleFailure({ kind: 'virtual-time', message: `virtual clock at ${machine.clock.now} ns after op ${i}`, op: i });
