@@ -43,6 +43,11 @@ export interface MachineTargetHooks<S> {
    * input made only of these must also satisfy the DMA oracle while it runs, not only after reset.
    */
   readonly guestOps?: ReadonlySet<string>;
+  /**
+   * Runs before the first boot (firmware blobs the guest will parse); with it the first boot may
+   * fail (the guest reports what it could not use) but must not throw.
+   */
+  readonly prepare?: (machine: Machine, ops: readonly Op[], feature: (f: string) => void) => void;
   /** Skip the reset + reboot canary (targets that never touch the machine). */
   readonly noCanary?: boolean;
 }
@@ -86,6 +91,19 @@ export function runMachineInput<S>(input: FuzzInput, hooks: MachineTargetHooks<S
     armRamBounds(machine);
     return bootGuestKernel(port, { ...options, oracle });
   };
+  if (hooks.prepare) {
+    hooks.prepare(machine, input.ops, (f) => void features.add(f));
+    let booted: ReturnType<typeof boot>;
+    try {
+      booted = boot(hooks.boot ?? { workloads: SETUP_WORKLOAD });
+    } catch (e) {
+      if (e instanceof OracleFailure) return { features, failure: e.failure };
+      throw e;
+    }
+    for (const err of booted.report.firmware.errors) features.add(logFeature('fw', err));
+    for (const l of machine.log.lines) features.add(logFeature(l.source, l.text));
+    return { features };
+  }
   const first = boot(hooks.boot ?? { workloads: SETUP_WORKLOAD });
   if (reportFailed(first.report)) throw new Error(`fuzz variant ${input.variant.name}: the guest does not boot clean before any op`);
   const ctx: MachineContext = { machine, port, kernel: first.kernel, feature: (f) => void features.add(f), mappings: [] };

@@ -1,4 +1,5 @@
 import type { FuzzTarget } from '../types.js';
+import { firmwareTarget } from './firmware.js';
 import { mmioTarget } from './mmio.js';
 import { smmuv3Target } from './smmuv3.js';
 import { spaprTarget } from './spapr.js';
@@ -12,4 +13,5 @@ export const FUZZ_TARGETS: Readonly<Record<string, () => FuzzTarget>> = {
   smmuv3: smmuv3Target,
   spapr: spaprTarget,
   virtio: virtioTarget,
+  firmware: firmwareTarget,
 };
