@@ -1,6 +1,8 @@
 import type { FuzzTarget } from '../types.js';
 import { firmwareTarget } from './firmware.js';
 import { mmioTarget } from './mmio.js';
+import { qmpTarget } from './qmp.js';
+import { qtestTarget } from './qtest.js';
 import { smmuv3Target } from './smmuv3.js';
 import { spaprTarget } from './spapr.js';
 import { virtioTarget } from './virtio.js';
@@ -14,4 +16,6 @@ export const FUZZ_TARGETS: Readonly<Record<string, () => FuzzTarget>> = {
   spapr: spaprTarget,
   virtio: virtioTarget,
   firmware: firmwareTarget,
+  qmp: qmpTarget,
+  qtest: qtestTarget,
 };
