@@ -8,6 +8,8 @@ export * from './iommu/index.js';
 export * from './pci/index.js';
 export * from './virtio/index.js';
 export * as virtioIommu from './iommu/virtio-iommu/index.js';
+export * from './virtio/net/index.js';
+export * from './vhost/index.js';
 export * from './machine/index.js';
 export * from './machine/firmware/index.js';
 export * as guest from './guest/index.js';
@@ -19,3 +21,6 @@ export {
 } from './cli/hotplug/actions.js';
 export { formatTap as formatHotplugTap, formatJson as formatHotplugJson } from './cli/hotplug/report.js';
 export { ScriptError as HotplugScriptError } from './cli/hotplug/script.js';
+export { runMatrix, planMatrix, matrixResult, type RunMatrixOptions } from './cli/matrix/run.js';
+export type { MatrixConsumer, ConsumerCell, TrafficResult, NotifierUse } from './cli/matrix/consumer.js';
+export type * from './cli/matrix/types.js';

@@ -4,6 +4,7 @@ import { runFirmware } from './firmware.js';
 import { runFuzzCommand } from './fuzz.js';
 import { runHotplug } from './hotplug.js';
 import type { CliIo } from './io.js';
+import { runMatrixCommand } from './matrix/command.js';
 import { UsageError } from './usage-error.js';
 
 interface Command {
@@ -27,6 +28,10 @@ const COMMANDS: Record<string, Command> = {
   hotplug: {
     summary: 'run a hotplug / bind-unbind test script (JSON lines: QMP, guest actions, expectations) and print TAP',
     run: runHotplug,
+  },
+  matrix: {
+    summary: 'run every vIOMMU x consumer x guest ATS x scenario combination (and the regression modes): works / refused / broken',
+    run: runMatrixCommand,
   },
   fuzz: {
     summary: 'fuzz the guest-facing surfaces with seeded inputs; --replay FILE reruns a reproducer',
