@@ -5,7 +5,8 @@ import type { NetBackend, VirtioNet } from '../virtio/net/virtio-net.js';
 import type { VirtioPciProxy } from '../virtio/pci/virtio-pci.js';
 import { WireRing } from '../virtio/net/wire.js';
 import {
-  MAX_VQS, VQ_AVAIL, VQ_DESC, VQ_ERROR, VQ_LAST_AVAIL, VQ_NUM, VQ_PENDING_MISS, VQ_USED, VQ_USED_IDX,
+  CRASH_HANG, CRASH_THROW, MAX_VQS, VQ_AVAIL, VQ_DESC, VQ_ERROR, VQ_LAST_AVAIL, VQ_NUM, VQ_PENDING_MISS, VQ_USED, VQ_USED_IDX,
+  W_CRASH, W_CRASH_AFTER,
 } from './channel.js';
 import { VhostIommuFollower } from './iommu-follower.js';
 import { vhostDeviceIotlbMiss } from './iotlb-miss.js';
@@ -166,6 +167,18 @@ export class VhostNet implements NetBackend {
   /** Test and drill hook: ends the worker thread now, as a crash would; the next kick reports it and starts a replacement. */
   killWorker(): void {
     this.worker?.terminate();
+  }
+
+  /**
+   * Test and drill hook: the worker throws ('throw') or stops answering
+   * ('hang') in the round where it has moved `afterPackets` packets, i.e.
+   * in the middle of a batch; the machine reports it and replaces it.
+   */
+  crashDrill(kind: 'throw' | 'hang', afterPackets: number): void {
+    const ctl = this.worker?.channel.ctl;
+    if (!ctl) return;
+    Atomics.store(ctl, W_CRASH_AFTER, afterPackets);
+    Atomics.store(ctl, W_CRASH, kind === 'throw' ? CRASH_THROW : CRASH_HANG);
   }
 
   /** The worker's device IOTLB entries (for `info` and tests). */
