@@ -7,6 +7,7 @@ import { DmaOracle } from '../../guest/oracle/oracle.js';
 import type { GuestPort } from '../../guest/port.js';
 import { reportFailed } from '../../guest/report/report.js';
 import { MEMTX_OK } from '../../memory/attrs.js';
+import { vhostNetOf } from '../../vhost/api.js';
 import { installDmaTap } from '../dma-tap.js';
 import { loadMachineConfig } from '../load-config.js';
 import { Machine } from '../machine.js';
@@ -48,6 +49,8 @@ export interface MachineTargetHooks<S> {
    * fail (the guest reports what it could not use) but must not throw.
    */
   readonly prepare?: (machine: Machine, ops: readonly Op[], feature: (f: string) => void) => void;
+  /** The canary's workloads after the reset (default: edu-dma, two round trips). */
+  readonly canary?: BootOptions['workloads'];
   /** Skip the reset + reboot canary (targets that never touch the machine). */
   readonly noCanary?: boolean;
 }
@@ -76,10 +79,21 @@ export function logFeature(source: string, text: string): string {
  * address), the virtual-time bound, and the canary reboot.
  */
 export function runMachineInput<S>(input: FuzzInput, hooks: MachineTargetHooks<S>): RunOutcome {
+  let machine: Machine | undefined;
+  try {
+    return runOnFreshMachine(input, hooks, (m) => (machine = m));
+  } finally {
+    // Threads a machine started (vhost workers) end with the run.
+    for (const d of machine?.pciDevices() ?? []) vhostNetOf(d)?.close();
+  }
+}
+
+function runOnFreshMachine<S>(input: FuzzInput, hooks: MachineTargetHooks<S>, made: (m: Machine) => void): RunOutcome {
   const features = new Set<string>();
   let machine: Machine;
   try {
     machine = Machine.create(loadMachineConfig(['--', ...input.variant.args]));
+    made(machine);
   } catch (e) {
     if (e instanceof ConfigError) throw new Error(`fuzz variant ${input.variant.name} does not build: ${e.message}`);
     throw e;
@@ -129,14 +143,14 @@ export function runMachineInput<S>(input: FuzzInput, hooks: MachineTargetHooks<S
     for (let i = logStart; i < machine.log.lines.length; i++) features.add(logFeature(machine.log.lines[i]!.source, machine.log.lines[i]!.text));
     if (!hooks.noCanary) {
       machine.reset();
-      const again = boot({ workloads: CANARY_WORKLOAD });
+      const again = boot({ workloads: hooks.canary ?? CANARY_WORKLOAD });
       const r = again.report;
       if (r.oracle.violations > 0) {
         throw new OracleFailure({ kind: 'dma-oracle', message: `after reset: ${r.oracle.violations} DMA oracle violation(s): ${again.kernel.oracle.violations[0]?.message ?? ''}` });
       }
       if (reportFailed(r)) {
         const w = r.workloads.find((x) => !x.ok);
-        throw new OracleFailure({ kind: 'canary', message: `after reset the canary edu DMA fails: ${w?.errors[0] ?? 'no workload result'}` });
+        throw new OracleFailure({ kind: 'canary', message: `after reset the canary ${w?.name ?? ''} fails: ${w?.errors[0] ?? 'no workload result'}` });
       }
       if (machine.clock.now > bound) throw new OracleFailure({ kind: 'virtual-time', message: `virtual clock at ${machine.clock.now} ns after the canary` });
     }

@@ -6,6 +6,7 @@ import { qtestTarget } from './qtest.js';
 import { smmuv3Target } from './smmuv3.js';
 import { spaprTarget } from './spapr.js';
 import { virtioTarget } from './virtio.js';
+import { vhostTarget } from './vhost.js';
 import { vtdTarget } from './vtd.js';
 
 /** Every fuzz target, by name, in the order `--target all` runs them (each made fresh: targets keep caches). */
@@ -18,4 +19,5 @@ export const FUZZ_TARGETS: Readonly<Record<string, () => FuzzTarget>> = {
   firmware: firmwareTarget,
   qmp: qmpTarget,
   qtest: qtestTarget,
+  vhost: vhostTarget,
 };

@@ -18,6 +18,9 @@ export interface MachineTargetSpec<S> {
   setup(ctx: MachineContext): S;
   /** Runs a target op; false when it is a shared one. */
   exec(ctx: MachineContext, state: S, op: Op): boolean;
+  /** Boot options of the setup boot and the canary's workloads (harness defaults otherwise). */
+  readonly boot?: MachineTargetHooks<S>['boot'];
+  readonly canary?: MachineTargetHooks<S>['canary'];
   /** Which MMIO regions the shared register ops prefer (e.g. the vIOMMU's own). */
   readonly preferRegion?: (name: string) => boolean;
 }
@@ -51,6 +54,8 @@ export function machineTarget<S>(spec: MachineTargetSpec<S>): FuzzTarget {
   };
   const hooks: MachineTargetHooks<S> = {
     guestOps: GUEST_OP_KINDS,
+    ...(spec.boot ? { boot: spec.boot } : {}),
+    ...(spec.canary ? { canary: spec.canary } : {}),
     setup: (ctx) => spec.setup(ctx),
     exec: (ctx, state, op) => {
       if (!spec.exec(ctx, state, op) && !execRegisterOp(ctx, op)) ctx.feature(`unknown-op:${op.k}`);

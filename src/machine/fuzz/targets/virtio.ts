@@ -34,7 +34,7 @@ function randomRequest(rng: FuzzRng): Op {
   };
 }
 
-function randomRingOp(rng: FuzzRng): Op {
+export function randomRingOp(rng: FuzzRng): Op {
   if (rng.chance(0.6)) {
     return {
       k: 'desc', i: rng.value32(rng.below(8)), addr: hex64(rng.chance(0.5) ? BigInt(rng.below(SCRATCH)) : rng.value64()), len: rng.value32(64),
@@ -61,7 +61,7 @@ function wr(ctx: MachineContext, a: number, size: number, v: number | bigint): v
 }
 
 /** Writes descriptor i (16 bytes: addr, len, flags, next; 2.7.5). */
-function writeDesc(ctx: MachineContext, q: VirtQueue, i: number, addr: bigint, len: number, flags: number, next: number): void {
+export function writeDesc(ctx: MachineContext, q: VirtQueue, i: number, addr: bigint, len: number, flags: number, next: number): void {
   const a = q.descAddr + (i % q.size) * 16;
   wr(ctx, a, 8, addr);
   wr(ctx, a + 8, 4, len >>> 0);
@@ -70,11 +70,11 @@ function writeDesc(ctx: MachineContext, q: VirtQueue, i: number, addr: bigint, l
 }
 
 /** Puts head on the avail ring (2.7.6: flags u16, idx u16, ring[size]) and notifies the queue (virtio-pci notify + 4n). */
-function pushAndNotify(ctx: MachineContext, q: VirtQueue, head: number | undefined, delta = 1): void {
+export function pushAndNotify(ctx: MachineContext, q: VirtQueue, head: number | undefined, delta = 1, device = 'virtio-iommu'): void {
   const idx = ctx.machine.systemAs.read(q.availAddr + 2, 2).lo & 0xffff;
   if (head !== undefined) wr(ctx, q.availAddr + 4 + (idx % q.size) * 2, 2, head);
   wr(ctx, q.availAddr + 2, 2, (idx + delta) & 0xffff);
-  const n = findRegion(ctx.machine.systemAs.view, 'virtio-pci-notify-virtio-iommu');
+  const n = findRegion(ctx.machine.systemAs.view, `virtio-pci-notify-${device}`);
   if (n) wr(ctx, n.base + 4 * q.index, 2, q.index);
 }
 

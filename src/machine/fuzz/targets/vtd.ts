@@ -25,7 +25,7 @@ function read64(ctx: MachineContext, a: number): bigint {
   return (BigInt(r.hi >>> 0) << 32n) | BigInt(r.lo >>> 0);
 }
 
-function randomDescriptor(rng: FuzzRng): Op {
+export function randomDescriptor(rng: FuzzRng): Op {
   const type = rng.pick(DESC_TYPES);
   // Granularity [5:4], domain/PASID fields above: random; wait descriptors (type 5) with SW (bit 5) write status to d1.
   const lo = (rng.value64() & ~0xfn & ~(0x7n << 9n)) | BigInt(type & 0xf) | (BigInt(type >> 4) << 9n);
@@ -38,7 +38,7 @@ function randomDescriptor(rng: FuzzRng): Op {
  * (VT-d 6.5.2: IQA base [63:12] and QS [2:0]; IQT index [18:4]). `n` > 1
  * posts the same descriptor n times (wrapping the queue).
  */
-function execQi(ctx: MachineContext, op: Op): void {
+export function execQi(ctx: MachineContext, op: Op): void {
   const r = findRegion(ctx.machine.systemAs.view, 'intel_iommu');
   if (!r) return;
   const iqa = read64(ctx, r.base + DMAR_IQA_REG);
