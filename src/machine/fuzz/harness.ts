@@ -17,7 +17,7 @@ import type { Failure, FuzzInput, Op, RunOutcome } from './types.js';
 export const OP_VIRTUAL_NS = 200_000_000;
 /** Virtual time the boot, the ops and the canary reboot may take together, beyond OP_VIRTUAL_NS per op. */
 const RUN_VIRTUAL_NS = 60e9;
-/** Log lines a run may add (a guest must not grow the log without bound: see EventLog's cap). */
+/** The canary after the reset, and the short workload of the setup boot. */
 const CANARY_WORKLOAD = [{ name: 'edu-dma', params: { iterations: 2 } }] as const;
 const SETUP_WORKLOAD = [{ name: 'edu-dma', params: { iterations: 1 } }] as const;
 
@@ -132,7 +132,7 @@ function runOnFreshMachine<S>(input: FuzzInput, hooks: MachineTargetHooks<S>, ma
       } catch (e) {
         if (e instanceof OracleFailure) throw new OracleFailure({ ...e.failure, op: i });
         const err = e instanceof Error ? e : new Error(String(e));
-        const at = err.stack?.split("\n").slice(1, Number(process.env["FUZZ_STACK"] ?? 3)).map((l) => l.trim()).join(' ') ?? '';
+        const at = err.stack?.split('\n').slice(1, 3).map((l) => l.trim()).join(' ') ?? '';
         throw new OracleFailure({ kind: 'exception', message: `op ${i} (${op.k}): ${err.name}: ${err.message} ${at}`, op: i });
       }
       if (machine.clock.now > bound) throw new OracleFailure({ kind: 'virtual-time', message: `virtual clock at ${machine.clock.now} ns after op ${i}`, op: i });

@@ -34,8 +34,7 @@ export function saveReproducer(dir: string, r: Reproducer, n: number): string {
   return path;
 }
 
-const KINDS: readonly FailureKind[] = ['exception', 'hang', 'slow', 'virtual-time', 'ram-bounds', 'dma-oracle', 'canary', 'reboot',
-  'server-down', 'resource', 'worker', 'internal'];
+const KINDS: readonly FailureKind[] = ['exception', 'slow', 'virtual-time', 'ram-bounds', 'dma-oracle', 'canary', 'server-down', 'resource', 'internal'];
 
 /** Reads and checks a reproducer file; ConfigError naming the file when it is not one. */
 export function loadReproducer(path: string): Reproducer {

@@ -29,19 +29,17 @@ export interface FuzzInput {
 /**
  * What an oracle saw (RELIABILITY.md "Oracles"):
  * - exception: something threw out of a device model, a server or a parser;
- * - hang / slow: the run did not end within the wall-time bound;
+ * - slow: the run did not end within the wall-time bound;
  * - virtual-time: the virtual clock ran past what the input asked for;
- * - ram-bounds: a DMA reached something other than what the guest mapped, or hypervisor memory;
+ * - ram-bounds: a DMA completed outside system memory (past 2^53, in a hole);
  * - dma-oracle: the DMA oracle's invariants (stale translation, spurious fault, isolation);
- * - canary: the canary edu's DMA stopped working although nothing the input did concerns it;
- * - reboot: after a system reset the synthetic guest no longer boots clean;
+ * - canary: after a system reset the guest's canary workload (edu DMA, vhost traffic) fails;
  * - server-down: a QMP or qtest server stopped answering a well-behaved client;
  * - resource: an allocation the guest controls grew past its documented cap;
- * - worker: a translation worker reported an error;
  * - internal: a JavaScript error surfaced to a client as if it were an answer.
  */
-export type FailureKind = 'exception' | 'hang' | 'slow' | 'virtual-time' | 'ram-bounds' | 'dma-oracle' | 'canary' | 'reboot'
-  | 'server-down' | 'resource' | 'worker' | 'internal';
+export type FailureKind = 'exception' | 'slow' | 'virtual-time' | 'ram-bounds' | 'dma-oracle' | 'canary'
+  | 'server-down' | 'resource' | 'internal';
 
 export interface Failure {
   readonly kind: FailureKind;
