@@ -4,7 +4,7 @@ import { OracleFailure } from '../harness.js';
 import { num, type FuzzRng } from '../rng.js';
 import type { FuzzTarget, Op, Variant } from '../types.js';
 import { machineTarget } from './machine-target.js';
-import { FakeConnection, garbage, INTERNAL_ERROR } from './stream.js';
+import { FakeConnection, garbage, isInternalError } from './stream.js';
 
 const VARIANTS: readonly Variant[] = [
   { name: 'q35-vtd-ports', args: ['-M', 'q35', '-device', 'intel-iommu,caching-mode=on', '-device', 'edu', '-device', 'pcie-root-port,id=rp1,chassis=1', '-device', 'pcie-root-port,id=rp2,chassis=2'] },
@@ -66,7 +66,7 @@ function checkReplies(text: string, where: string): string[] {
       throw new OracleFailure({ kind: 'internal', message: `${where}: the server wrote a line that is not JSON: ${l.slice(0, 120)}` });
     }
     const desc = msg.error?.desc;
-    if (desc !== undefined && INTERNAL_ERROR.test(desc)) throw new OracleFailure({ kind: 'internal', message: `${where}: a JavaScript error reached the client: ${desc.slice(0, 160)}` });
+    if (desc !== undefined && isInternalError(desc)) throw new OracleFailure({ kind: 'internal', message: `${where}: a JavaScript error reached the client: ${desc.slice(0, 160)}` });
   }
   return lines;
 }

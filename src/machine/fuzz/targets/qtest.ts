@@ -3,7 +3,7 @@ import { OracleFailure } from '../harness.js';
 import { hex64, num, type FuzzRng } from '../rng.js';
 import type { FuzzTarget, Op, Variant } from '../types.js';
 import { machineTarget } from './machine-target.js';
-import { FakeConnection, garbage, INTERNAL_ERROR } from './stream.js';
+import { FakeConnection, garbage, isInternalError } from './stream.js';
 
 const VARIANTS: readonly Variant[] = [
   { name: 'q35-vtd', args: ['-M', 'q35', '-device', 'intel-iommu', '-device', 'edu'] },
@@ -97,7 +97,7 @@ export function qtestTarget(): FuzzTarget {
       if (ctx.machine.clock.now !== before && !String(op['s'] ?? '').startsWith('clock_')) ctx.feature('clock-moved');
       const text = s.conn.take();
       for (const l of text.split('\n').filter((x) => x)) {
-        if (INTERNAL_ERROR.test(l)) throw new OracleFailure({ kind: 'internal', message: `a JavaScript error reached the qtest client: ${l.slice(0, 160)}` });
+        if (isInternalError(l)) throw new OracleFailure({ kind: 'internal', message: `a JavaScript error reached the qtest client: ${l.slice(0, 160)}` });
         ctx.feature(`qtest:${l.replace(/0x[0-9a-f]+|\d+/gi, 'N').slice(0, 60)}`);
       }
       s.session.feed('\nendianness\n');

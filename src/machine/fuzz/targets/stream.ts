@@ -36,7 +36,12 @@ export class FakeConnection implements CharConnection {
 }
 
 /** Error texts that are JavaScript failures leaking to a client, not protocol answers. */
-export const INTERNAL_ERROR = /TypeError|RangeError|ReferenceError|SyntaxError: (?!JSON)|Cannot read propert|is not a function|is not iterable|undefined|NaN|Maximum call stack|Invalid array length|Invalid string length/;
+const INTERNAL_ERROR = /TypeError|RangeError|ReferenceError|SyntaxError: (?!JSON)|Cannot read propert|is not a function|is not iterable|undefined|NaN|Maximum call stack|Invalid array length|Invalid string length/;
+
+/** Whether a reply looks like a JavaScript failure; what the server quotes back from the client ('...') does not count. */
+export function isInternalError(text: string): boolean {
+  return INTERNAL_ERROR.test(text.replace(/'[^']*'/g, "''"));
+}
 
 /** Printable and control garbage, UTF-8 oddities, and the protocols' own punctuation. */
 export function garbage(rng: FuzzRng, n: number): string {
