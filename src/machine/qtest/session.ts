@@ -14,6 +14,12 @@ const MAX_LEN = 1n << 28n;
  * 256 MiB still carries a 128 MiB hex `write` or a 192 MiB `b64write`.
  */
 export const QTEST_MAX_LINE = 1 << 28;
+/**
+ * Largest `read` (viommu's cap; QEMU takes any size): its answer is
+ * "OK 0x" and two hex digits a byte, and V8 strings stop at 2^29 - 24
+ * characters, so a 2^28-byte read would throw. `b64read` keeps MAX_LEN.
+ */
+export const QTEST_MAX_HEX_READ = 1 << 27;
 
 /**
  * One qtest connection (QEMU 7.2 softmmu/qtest.c): a line protocol where
@@ -174,7 +180,7 @@ export class QtestSession {
       case 'read': {
         const a = u64(w, 1, 'address');
         const len = u64(w, 2, 'size');
-        if (len === 0n || len > MAX_LEN) throw new QtestArgError(`read: bad size ${len}`);
+        if (len === 0n || len > BigInt(QTEST_MAX_HEX_READ)) throw new QtestArgError(`read: bad size ${len}`);
         const buf = new Uint8Array(Number(len));
         m.systemAs.readBytes(addr(a), buf);
         return this.reply(`OK 0x${Buffer.from(buf).toString('hex')}\n`);

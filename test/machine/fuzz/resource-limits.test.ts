@@ -8,7 +8,7 @@ import { Machine } from '../../../src/machine/machine.js';
 import { MachineQmpBackend } from '../../../src/machine/qmp-backend.js';
 import { JsonStream, MAX_MESSAGE_BYTES } from '../../../src/machine/qmp/json.js';
 import { QmpServer } from '../../../src/machine/qmp/server.js';
-import { QTEST_MAX_LINE, QtestSession } from '../../../src/machine/qtest/session.js';
+import { QTEST_MAX_HEX_READ, QTEST_MAX_LINE, QtestSession } from '../../../src/machine/qtest/session.js';
 
 // Each allocation a guest or a control client controls has a cap and a
 // defined failure (RELIABILITY.md "Resource caps").
@@ -39,6 +39,14 @@ t.test('qtest: a word of ten million digits is answered at once (range checked b
   t.match(out[0], /^ERR readl: bad address '9{64}\.\.\. \(10000000 characters\)'\n$/);
   s.feed(`readl 0x${'0'.repeat(1_000_000)}1000\n`);
   t.match(out[1], /^OK 0x[0-9a-f]{16}\n$/, 'leading zeros of any length still parse (strtoull takes them)');
+});
+
+t.test('qtest: read answers in hex, so it stops at QTEST_MAX_HEX_READ (the answer must fit a string); b64read keeps 2^28', async (t) => {
+  const { s, out } = qtest();
+  s.feed(`read 0 ${QTEST_MAX_HEX_READ + 1}\n`);
+  t.equal(out[0], `ERR read: bad size ${QTEST_MAX_HEX_READ + 1}\n`);
+  s.feed('read 0x1000 4\n');
+  t.match(out[1], /^OK 0x[0-9a-f]{8}\n$/);
 });
 
 t.test('QMP: a message past MAX_MESSAGE_BYTES is refused and the connection stays usable', async (t) => {
