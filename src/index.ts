@@ -24,3 +24,7 @@ export { ScriptError as HotplugScriptError } from './cli/hotplug/script.js';
 export { runMatrix, planMatrix, matrixResult, type RunMatrixOptions } from './cli/matrix/run.js';
 export type { MatrixConsumer, ConsumerCell, TrafficResult, NotifierUse } from './cli/matrix/consumer.js';
 export type * from './cli/matrix/types.js';
+export { runFuzz, replayReproducer, makeFuzzTarget, fuzzTargetNames, type FuzzRunOptions } from './machine/fuzz/run.js';
+export { fuzzTarget, runInput, type FuzzOptions, type TargetStats, type FoundFailure } from './machine/fuzz/engine.js';
+export { loadReproducer, saveReproducer, type Reproducer } from './machine/fuzz/repro.js';
+export type { FuzzTarget, FuzzInput, Op as FuzzOp, Failure as FuzzFailure, FailureKind as FuzzFailureKind } from './machine/fuzz/types.js';

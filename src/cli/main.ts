@@ -1,6 +1,7 @@
 import { runBench } from './bench.js';
 import { runBoot } from './boot.js';
 import { runFirmware } from './firmware.js';
+import { runFuzzCommand } from './fuzz.js';
 import { runHotplug } from './hotplug.js';
 import type { CliIo } from './io.js';
 import { runMatrixCommand } from './matrix/command.js';
@@ -31,6 +32,10 @@ const COMMANDS: Record<string, Command> = {
   matrix: {
     summary: 'run every vIOMMU x consumer x guest ATS x scenario combination (and the regression modes): works / refused / broken',
     run: runMatrixCommand,
+  },
+  fuzz: {
+    summary: 'fuzz the guest-facing surfaces with seeded inputs; --replay FILE reruns a reproducer',
+    run: runFuzzCommand,
   },
 };
 
