@@ -59,6 +59,7 @@ export class SpaprTce implements TceTableHost {
     const guest = GuestRamView.fromAddressSpace(opts.systemAs);
     const ram = new GuestRamView([...guest.windows, this.arena.window]);
     const engine = new TranslationEngine(ram, ContextTable.create(MAX_PHBS * 256), Iotlb.create(opts.iotlb ?? {}));
+    engine.trace = { tracer: opts.sys.tracer, where: { group: 'vIOMMU', track: 'spapr-tce' } };
     this.coherence = new IotlbCoherence(engine, ShootdownBus.create(opts.coherence ?? 'shootdown'));
     registerTceHcalls(opts.hcalls, {
       findByLiobn: (l) => (l >> 32n === 0n ? this.findTable(Number(l))?.table : undefined),
