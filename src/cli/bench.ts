@@ -5,6 +5,7 @@ import {
 import type { CoherenceMode, IotlbPolicy } from '../iommu/index.js';
 import { runIotlbSweep } from './bench-run-sweep.js';
 import type { CliIo } from './io.js';
+import { traceFor, writeTraceFile } from './trace-file.js';
 import { UsageError } from './usage-error.js';
 
 const IOTLB_HELP = `usage: viommu bench iotlb [options]
@@ -133,7 +134,9 @@ export async function runBench(args: string[], io: CliIo): Promise<number> {
   }
   try {
     if (cli.sweeps.length || cli.html !== undefined) return await runIotlbSweep(cli, ['bench', 'iotlb', ...rest], io);
-    const r = await runIotlbBench(opts);
+    const trace = traceFor(cli.trace);
+    const r = await runIotlbBench(opts, trace);
+    if (trace && cli.trace !== undefined) writeTraceFile(cli.trace, trace, (m) => io.stderr.write(`viommu bench iotlb: ${m}\n`));
     io.stdout.write(json ? `${JSON.stringify(r)}\n` : formatIotlbResult(r));
     return r.faults === 0 ? 0 : 1;
   } catch (e) {
