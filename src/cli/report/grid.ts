@@ -29,7 +29,6 @@ export const CELL_STYLE: Readonly<Record<CellState, { readonly fill: string; rea
   skipped: { fill: '#b8b8b8', mark: 'n/a' },
 };
 
-const CELL_W = 118;
 const CELL_H = 34;
 
 /**
@@ -39,6 +38,8 @@ const CELL_H = 34;
  * missing cell is drawn empty (white, "?"). A legend counts each state.
  */
 export function gridChart(g: GridInput): string {
+  // Wide matrices (consumer x scenario columns) get narrower cells; the marks still fit.
+  const CELL_W = g.columns.length > 8 ? 84 : 118;
   const rowW = Math.max(60, ...g.rows.map((r) => r.length * 7.2)) + 16;
   const colH = Math.max(40, ...g.columns.map((c) => c.length * 5.2)) + 12;
   const x0 = rowW;
@@ -73,6 +74,7 @@ export function gridChart(g: GridInput): string {
   });
   parts.push(el('g', { class: 'data' }, cells));
   const legendY = y0 + g.rows.length * CELL_H + 28;
+  // The legend's items are 120 px apart.
   const items = (Object.keys(CELL_STYLE) as CellState[]).filter((s) => counts.has(s));
   parts.push(el('g', { class: 'legend' }, items.map((s, i) => el('g', { class: 'legend-item' }, [
     el('rect', { x: x0 + i * 120, y: legendY - 10, width: 12, height: 12, fill: CELL_STYLE[s].fill }),

@@ -14,8 +14,10 @@ h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; }
 section svg { display: block; margin: 8px 0; max-width: 100%; height: auto; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
-th { background: #f2f2f2; } td.text { text-align: left; }
+th { background: #f2f2f2; text-align: left; } td.text { text-align: left; }
+section > p { font-size: 14px; }
 .cell:hover rect { stroke: #000; stroke-width: 2; }
+.wide { overflow-x: auto; } .wide svg { max-width: none; }
 `;
 
 /** A table: header cells, then rows of cells (numbers right-aligned, text left-aligned). */
