@@ -55,6 +55,25 @@ t.test('viommu boot --trace on virt + SMMUv3: commands and CMD_SYNC completions'
   t.ok(evs.filter((e) => e.cat === 'inv').every((e) => track(e) === 'vIOMMU/arm-smmuv3'));
 });
 
+t.test('viommu boot --trace on virtio-iommu and on pseries: requests, TCE invalidations, misses and fills', async (t) => {
+  const cases = [
+    { args: ['-M', 'q35', '-device', 'virtio-iommu-pci', '-device', 'edu'], track: 'vIOMMU/virtio-iommu', want: ['B ATTACH request', 'B MAP request', 'E UNMAP request', 'X IOTLB miss', 'i IOTLB fill'] },
+    { args: ['-M', 'pseries', '-device', 'edu'], track: 'vIOMMU/spapr-tce', want: ['X TCE invalidation (completion)', 'X IOTLB miss', 'i IOTLB fill'] },
+  ];
+  for (const c of cases) {
+    const file = join(dir, `${c.args[1]}.json`);
+    const r = await run(['boot', '--dma-mode', 'strict', '--trace', file, '--', ...c.args]);
+    t.equal(r.code, 0, r.err);
+    const { f, evs, track } = load(file);
+    t.same(checkTrace(f), [], c.args.join(' '));
+    const kinds = new Set(evs.map((e) => `${e.ph} ${e.name}`));
+    for (const k of c.want) t.ok(kinds.has(k), `${c.args[1]}: ${k}`);
+    t.ok(evs.filter((e) => e.cat === 'inv' || e.cat === 'iotlb').every((e) => track(e) === c.track), `on ${c.track}`);
+    const maps = evs.filter((e) => e.ph === 'E' && e.name === 'MAP request');
+    t.ok(maps.every((e) => e.args?.['status'] === 0), 'MAP requests complete with VIRTIO_IOMMU_S_OK');
+  }
+});
+
 t.test('viommu hotplug --trace: a span per script step, the hot-added device\'s DMA', async (t) => {
   const file = join(dir, 'hotplug.json');
   const r = await run(['hotplug', repoPath('examples', 'hotplug', 'q35-edu-hotplug.jsonl'), '--trace', file]);
