@@ -1,5 +1,5 @@
-import type { DmaObservation, DmaObserver } from '../guest/oracle/observation.js';
-import { traceDma } from './dma-trace.js';
+import { withDmaTrace } from './dma-trace.js';
+import type { DmaObserver } from '../guest/oracle/observation.js';
 import { outcomeOf } from '../guest/oracle/observation.js';
 import { MEMTX_OK } from '../memory/attrs.js';
 import { PCIDevice } from '../pci/device.js';
@@ -15,16 +15,16 @@ import type { Machine } from './machine.js';
  * later (hot-plug) are tapped as they arrive.
  */
 export function installDmaTap(m: Machine, sink: DmaObserver): void {
+  sink = withDmaTrace(sink, m.mem.tracer);
   const msi = m.describe().interrupts.msi;
   const inDoorbell = (a: number): boolean => msi !== undefined && a >= msi.base && a < msi.base + msi.size;
-  const tracer = m.mem.tracer;
   const tap = (dev: PCIDevice): void => {
     if (dev.isBridge) return;
     const name = `${dev.typeName}${dev.id !== undefined ? ` (${dev.id})` : ''}`;
     dev.busMaster.as.observer = (addr, len, isWrite, result, target, targetAddr) => {
       const iova = Number(addr);
       if (isWrite && inDoorbell(iova)) return;
-      const o: DmaObservation = {
+      sink.observe({
         requesterId: iommuRequesterId(dev),
         iova,
         length: len,
@@ -33,9 +33,7 @@ export function installDmaTap(m: Machine, sink: DmaObserver): void {
         ...(result === MEMTX_OK && target ? { gpa: targetAddr } : {}),
         path: 'emulated',
         device: `${dev.bdfString} ${name}`,
-      };
-      sink.observe(o);
-      if (tracer.on) traceDma(tracer, o);
+      });
     };
   };
   for (const d of m.pciDevices()) tap(d);

@@ -1,5 +1,5 @@
 import { hex, type Tracer } from '../base/trace.js';
-import type { DmaObservation } from '../guest/oracle/observation.js';
+import type { DmaObservation, DmaObserver } from '../guest/oracle/observation.js';
 
 /**
  * One DMA transaction in the trace: a zero-length span on the device's
@@ -14,4 +14,14 @@ export function traceDma(tracer: Tracer, o: DmaObservation): void {
     ...(o.gpa !== undefined ? { gpa: hex(o.gpa) } : {}),
     ...(o.pasid !== undefined ? { pasid: o.pasid } : {}),
   }, o.time);
+}
+
+/** `sink` plus the trace: every observation also becomes a DMA event while the machine's tracer is on. */
+export function withDmaTrace(sink: DmaObserver, tracer: Tracer): DmaObserver {
+  return {
+    observe(o: DmaObservation): void {
+      sink.observe(o);
+      if (tracer.on) traceDma(tracer, o);
+    },
+  };
 }
