@@ -8,6 +8,8 @@ export * from './iommu/index.js';
 export * from './pci/index.js';
 export * from './virtio/index.js';
 export * as virtioIommu from './iommu/virtio-iommu/index.js';
+export * from './virtio/net/index.js';
+export * from './vhost/index.js';
 export * from './machine/index.js';
 export * from './machine/firmware/index.js';
 export * as guest from './guest/index.js';

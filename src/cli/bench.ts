@@ -7,6 +7,7 @@ import { runIotlbSweep } from './bench-run-sweep.js';
 import type { CliIo } from './io.js';
 import { traceFor, writeTraceFile } from './trace-file.js';
 import { UsageError } from './usage-error.js';
+import { runVhostBenchCli } from './bench-vhost-cli.js';
 
 const IOTLB_HELP = `usage: viommu bench iotlb [options]
 
@@ -119,11 +120,12 @@ export function formatIotlbResult(r: IotlbBenchResult): string {
 export async function runBench(args: string[], io: CliIo): Promise<number> {
   const [what, ...rest] = args;
   if (what === undefined || what === '--help' || what === '-h') {
-    io.stdout.write('usage: viommu bench iotlb [options]   (viommu bench iotlb --help)\n');
+    io.stdout.write('usage: viommu bench iotlb|vhost [options]   (viommu bench iotlb --help, viommu bench vhost --help)\n');
     return what === undefined ? 2 : 0;
   }
+  if (what === 'vhost') return runVhostBenchCli(rest, io);
   if (what !== 'iotlb') {
-    const near = closest(what, ['iotlb']);
+    const near = closest(what, ['iotlb', 'vhost']);
     throw new UsageError(`unknown benchmark '${what}'${near ? `; did you mean '${near}'?` : ''}`);
   }
   const cli = parseIotlbArgs(rest);

@@ -5,6 +5,8 @@ import { MEMTX_OK } from '../memory/attrs.js';
 import { PCIDevice } from '../pci/device.js';
 import { iommuRequesterId } from '../pci/iommu.js';
 import type { Machine } from './machine.js';
+import { VhostNet } from '../vhost/vhost-net.js';
+import { VirtioNetPci } from '../virtio/net/virtio-net-pci.js';
 
 /**
  * Feeds every DMA of every emulated PCI function to an observer (the DMA
@@ -36,8 +38,23 @@ export function installDmaTap(m: Machine, sink: DmaObserver): void {
       });
     };
   };
-  for (const d of m.pciDevices()) tap(d);
+  // The vhost worker reaches guest RAM directly: its accesses arrive as records, stamped with the round's start time.
+  const tapVhost = (dev: PCIDevice): void => {
+    if (!(dev instanceof VirtioNetPci) || !(dev.net.backend instanceof VhostNet)) return;
+    const name = `${dev.bdfString} ${dev.typeName}${dev.id !== undefined ? ` (${dev.id})` : ''}`;
+    dev.net.backend.observer = (a) => sink.observe({
+      requesterId: iommuRequesterId(dev), iova: a.iova, length: a.length, write: a.write, outcome: a.outcome,
+      ...(a.gpa !== undefined ? { gpa: a.gpa } : {}), path: 'vhost', device: name, time: a.time,
+    });
+  };
+  for (const d of m.pciDevices()) {
+    tap(d);
+    tapVhost(d);
+  }
   m.onDeviceAdded((d) => {
-    if (d instanceof PCIDevice) tap(d);
+    if (d instanceof PCIDevice) {
+      tap(d);
+      tapVhost(d);
+    }
   });
 }
