@@ -3,7 +3,7 @@ import {
   type IommuTranslator, type MemoryRegion, type MemorySystem, type MemTxAttrs,
 } from '../memory/index.js';
 import {
-  E2BIG, IOMMU_NOTIFIER_NONE, IOMMU_NOTIFIER_UNMAP, iommuError, type IOMMUNotifier, type IOMMUNotifyEntry,
+  E2BIG, IOMMU_NOTIFIER_DEVIOTLB_UNMAP, IOMMU_NOTIFIER_NONE, IOMMU_NOTIFIER_UNMAP, iommuError, type IOMMUNotifier, type IOMMUNotifyEntry,
   type IOMMUTLBEvent, type IommuError,
 } from './notifier.js';
 import { hex, type TraceTrack, type Tracer } from '../base/trace.js';
@@ -212,7 +212,7 @@ export function notifyOne(n: IOMMUNotifier, event: IOMMUTLBEvent, trace?: Notify
     return null;
   }
   // A span per delivery: what the consumer does (vhost IOTLB message, VFIO map) nests inside.
-  const name = event.type === IOMMU_NOTIFIER_UNMAP ? 'notify UNMAP' : 'notify MAP';
+  const name = event.type === IOMMU_NOTIFIER_UNMAP ? 'notify UNMAP' : event.type === IOMMU_NOTIFIER_DEVIOTLB_UNMAP ? 'notify DEVIOTLB_UNMAP' : 'notify MAP';
   trace.tracer.begin(trace.where, 'notify', name, {
     iova: hex(Number(iova)), size: hex(Number(cropped.addrMask) + 1), perm: cropped.perm, flags: n.notifierFlags,
   });
