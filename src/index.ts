@@ -21,3 +21,6 @@ export {
 } from './cli/hotplug/actions.js';
 export { formatTap as formatHotplugTap, formatJson as formatHotplugJson } from './cli/hotplug/report.js';
 export { ScriptError as HotplugScriptError } from './cli/hotplug/script.js';
+export { runMatrix, planMatrix, matrixResult, type RunMatrixOptions } from './cli/matrix/run.js';
+export type { MatrixConsumer, ConsumerCell, TrafficResult, NotifierUse } from './cli/matrix/consumer.js';
+export type * from './cli/matrix/types.js';

@@ -3,6 +3,7 @@ import { runBoot } from './boot.js';
 import { runFirmware } from './firmware.js';
 import { runHotplug } from './hotplug.js';
 import type { CliIo } from './io.js';
+import { runMatrixCommand } from './matrix/command.js';
 import { UsageError } from './usage-error.js';
 
 interface Command {
@@ -26,6 +27,10 @@ const COMMANDS: Record<string, Command> = {
   hotplug: {
     summary: 'run a hotplug / bind-unbind test script (JSON lines: QMP, guest actions, expectations) and print TAP',
     run: runHotplug,
+  },
+  matrix: {
+    summary: 'run every vIOMMU x consumer x guest ATS x scenario combination (and the regression modes): works / refused / broken',
+    run: runMatrixCommand,
   },
 };
 
