@@ -25,7 +25,7 @@ export interface ProgressStream {
 export interface ProgressOptions {
   /** What is running, printed before the bar ("bench iotlb", "matrix"). */
   readonly label: string;
-  /** Number of steps (sweep points, matrix cells, fuzz cases); at least 1. */
+  /** Number of steps (sweep points, matrix cells, fuzz cases); 0 when not known yet (see setTotal). */
   readonly total: number;
   readonly stream: ProgressStream;
   /** Never draw (e.g. with --json). */
@@ -44,6 +44,8 @@ export interface Progress {
   tick(n?: number, note?: string): void;
   /** Sets the count of steps done. */
   update(done: number, note?: string): void;
+  /** Sets the number of steps once it is known (e.g. from the first progress callback). */
+  setTotal(total: number): void;
   /** Clears the bar's line (call once, when the run ends, before printing results). */
   done(): void;
 }
@@ -60,10 +62,15 @@ export function formatDuration(ms: number): string {
 /**
  * The bar's text for `done` of `total` after `elapsedMs` (no "\r"), at most
  * `width` characters: "label [#####-----] 3/10  30% ETA 0:12 note".
- * The estimate is elapsed/done * (total - done), shown once a step is done.
+ * The estimate is elapsed/done * (total - done), shown once a step is done;
+ * a total of 0 (not known yet) shows "done/?" and no estimate.
  */
 export function progressLine(label: string, done: number, total: number, elapsedMs: number, width: number, note = ''): string {
-  const frac = total > 0 ? Math.min(1, done / total) : 1;
+  if (total <= 0) {
+    const line = `${label} [${'-'.repeat(10)}] ${done}/? ETA --:--${note ? ` ${note}` : ''}`;
+    return line.length > width ? line.slice(0, Math.max(0, width - 1)) : line;
+  }
+  const frac = Math.min(1, done / total);
   const pct = `${String(Math.floor(frac * 100)).padStart(3)}%`;
   const eta = done > 0 && done < total ? ` ETA ${formatDuration((elapsedMs / done) * (total - done))}` : done >= total ? ` ${formatDuration(elapsedMs)}` : ' ETA --:--';
   const count = `${done}/${total}`;
@@ -81,8 +88,10 @@ class TtyProgress implements Progress {
   private readonly t0: number;
   private lastDraw = -Infinity;
   private finished = false;
+  private total: number;
 
   constructor(private readonly o: ProgressOptions, private readonly now: () => number) {
+    this.total = Math.max(0, o.total);
     this.t0 = now();
     this.draw('');
   }
@@ -93,10 +102,14 @@ class TtyProgress implements Progress {
 
   update(done: number, note?: string): void {
     if (this.finished) return;
-    this.count = Math.max(0, Math.min(done, this.o.total));
+    this.count = Math.max(0, this.total > 0 ? Math.min(done, this.total) : done);
     const t = this.now();
-    if (this.count < this.o.total && t - this.lastDraw < (this.o.minIntervalMs ?? 100)) return;
+    if ((this.total === 0 || this.count < this.total) && t - this.lastDraw < (this.o.minIntervalMs ?? 100)) return;
     this.draw(note ?? '');
+  }
+
+  setTotal(total: number): void {
+    this.total = Math.max(0, total);
   }
 
   done(): void {
@@ -109,14 +122,14 @@ class TtyProgress implements Progress {
     const t = this.now();
     this.lastDraw = t;
     const width = (this.o.stream.columns ?? 80) || 80;
-    this.o.stream.write(`\r${progressLine(this.o.label, this.count, this.o.total, t - this.t0, width, note)}\x1b[K`);
+    this.o.stream.write(`\r${progressLine(this.o.label, this.count, this.total, t - this.t0, width, note)}\x1b[K`);
   }
 }
 
-const QUIET: Progress = Object.freeze({ drawn: false, tick() {}, update() {}, done() {} });
+const QUIET: Progress = Object.freeze({ drawn: false, tick() {}, update() {}, setTotal() {}, done() {} });
 
 /** Starts a bar: drawn on a TTY stream, a silent no-op otherwise (or with `quiet`). */
 export function startProgress(o: ProgressOptions): Progress {
   if (o.quiet || o.stream.isTTY !== true) return QUIET;
-  return new TtyProgress({ ...o, total: Math.max(1, o.total) }, o.now ?? (() => performance.now()));
+  return new TtyProgress(o, o.now ?? (() => performance.now()));
 }

@@ -67,3 +67,14 @@ t.test('progressLine fits narrow terminals and formats durations', async (t) => 
   t.equal(formatDuration(3_723_000), '1:02:03');
   t.equal(formatDuration(-5), '0:00');
 });
+
+t.test('a total learnt later (the matrix reports it with each cell)', async (t) => {
+  const tty = fakeStream(true);
+  let now = 0;
+  const bar = startProgress({ label: 'matrix', total: 0, stream: tty, now: () => now, minIntervalMs: 0 });
+  t.match(tty.text, /^\rmatrix \[-+\] 0\/\? ETA --:--/);
+  now = 2000;
+  bar.setTotal(8);
+  bar.update(2, 'vtd|vfio');
+  t.match(tty.text, /2\/8  25% ETA 0:06 vtd\|vfio\x1b\[K$/);
+});

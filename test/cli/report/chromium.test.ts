@@ -83,3 +83,18 @@ t.test('the matrix report renders as a coloured grid with messages on hover', { 
   const png = decodePng(page.png);
   for (const s of ['works', 'refused', 'broken'] as const) t.ok(countColour(png, CELL_STYLE[s].fill, 6) > 1_000, `${s} cells are painted ${CELL_STYLE[s].fill}`);
 });
+
+t.test('viommu matrix --html renders: works and refused cells painted, refusal messages as hover titles', { skip }, async (t) => {
+  const file = join(dir, 'matrix-run.html');
+  const r = await run(['matrix', '--scenario', 'steady', '--mode', 'fixed', '--consumer', 'vhost-net', '--consumer', 'vfio',
+    '--viommu', 'intel-iommu,caching-mode=off,device-iotlb=on', '--viommu', 'smmuv3,ats=off', '--html', file]);
+  t.equal(r.code, 0, r.err);
+  const page = render((chromium as { path: string }).path, file, 1200, 900);
+  const svgs = svgsOf(page.dom);
+  t.same(svgs.map((s) => s.kind), ['grid']);
+  t.same(svgs[0]!.x.problems, []);
+  t.equal(svgs[0]!.marks.length, 8, 'two vIOMMUs x two ATS settings x two consumers');
+  t.match(page.dom, /<title>smmuv3,ats=off \(ATS off\) × vfio · steady: refused — [^<]*requires iommu MAP notifier/, 'the veto message on hover');
+  const png = decodePng(page.png);
+  for (const s of ['works', 'refused'] as const) t.ok(countColour(png, CELL_STYLE[s].fill, 6) > 1_000, `${s} cells are painted`);
+});
