@@ -23,7 +23,7 @@ export interface ProgressStream {
 }
 
 export interface ProgressOptions {
-  /** What is running, printed before the bar ("bench iotlb", "matrix"). */
+  /** What is running, printed before the bar ("bench iotlb"); '' for none. */
   readonly label: string;
   /** Number of steps (sweep points, matrix cells, fuzz cases); 0 when not known yet (see setTotal). */
   readonly total: number;
@@ -67,17 +67,18 @@ export function formatDuration(ms: number): string {
  */
 export function progressLine(label: string, done: number, total: number, elapsedMs: number, width: number, note = ''): string {
   if (total <= 0) {
-    const line = `${label} [${'-'.repeat(10)}] ${done}/? ETA --:--${note ? ` ${note}` : ''}`;
+    const line = `${label ? `${label} ` : ''}[${'-'.repeat(10)}] ${done}/? ETA --:--${note ? ` ${note}` : ''}`;
     return line.length > width ? line.slice(0, Math.max(0, width - 1)) : line;
   }
   const frac = Math.min(1, done / total);
   const pct = `${String(Math.floor(frac * 100)).padStart(3)}%`;
   const eta = done > 0 && done < total ? ` ETA ${formatDuration((elapsedMs / done) * (total - done))}` : done >= total ? ` ${formatDuration(elapsedMs)}` : ' ETA --:--';
   const count = `${done}/${total}`;
-  const fixed = `${label} [] ${count} ${pct}${eta}`;
+  const head = label ? `${label} ` : '';
+  const fixed = `${head}[] ${count} ${pct}${eta}`;
   const barWidth = Math.max(5, Math.min(30, width - fixed.length - 1));
   const filled = Math.round(frac * barWidth);
-  let line = `${label} [${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${count} ${pct}${eta}`;
+  let line = `${head}[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${count} ${pct}${eta}`;
   if (note) line += ` ${note}`;
   return line.length > width ? line.slice(0, Math.max(0, width - 1)) : line;
 }

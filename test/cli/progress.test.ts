@@ -28,6 +28,7 @@ t.test('on a TTY the bar is drawn in place with counts, percentage and an ETA, t
   bar.tick();
   bar.done();
   t.equal(tty.text.length, len, 'nothing is written after done()');
+  t.equal(progressLine("", 1, 2, 0, 80), "[###############---------------] 1/2  50% ETA 0:00", "no label");
   for (const line of tty.text.split('\r')) t.ok(line.replace('\x1b[K', '').length <= 80, 'fits the terminal');
 });
 

@@ -62,8 +62,9 @@ export async function runMatrixCommand(argv: string[], io: CliIo): Promise<numbe
     shard = s;
   }
   const list = <T>(name: string): T[] | undefined => a.flags[name] as T[] | undefined;
-  // A bar with an estimate on stderr when it is a terminal (src/cli/progress.ts); none with --json / --md.
-  const bar = startProgress({ label: 'matrix', total: 0, stream: io.stderr as ProgressStream, quiet: json || md });
+  // A bar with an estimate (src/cli/progress.ts) on whichever stream is a terminal, stderr first; none with --json / --md.
+  const err = io.stderr as ProgressStream;
+  const bar = startProgress({ label: '', total: 0, stream: err.isTTY === true ? err : io.stdout, quiet: json || md });
   const opts: RunMatrixOptions = {
     ...(shard ? { shard } : {}),
     ...(list<MatrixViommuId>('viommu') ? { viommus: list<MatrixViommuId>('viommu') } : {}),
