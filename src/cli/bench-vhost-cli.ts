@@ -17,11 +17,12 @@ each with 1 and 2 devices (one vhost worker each).
   --workers L     comma-separated worker counts         [1,2]
   --per-packet    map/unmap every buffer (default: pooled buffers, a steady working set)
   --config L      only these configurations (${VHOST_BENCH_CONFIGS.map((c) => c.name).join(', ')})
+  --rounds N      interleaved rounds, median reported   [3]
   --json          rows as JSON
 `;
 
 export async function runVhostBenchCli(args: readonly string[], io: CliIo): Promise<number> {
-  const o: { -readonly [K in keyof VhostBenchOptions]: VhostBenchOptions[K] } = { packets: 20000, bytes: 256, batch: 64, workers: [1, 2], pool: true };
+  const o: { -readonly [K in keyof VhostBenchOptions]: VhostBenchOptions[K] } = { packets: 20000, bytes: 256, batch: 64, workers: [1, 2], pool: true, rounds: 3 };
   let json = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -43,6 +44,7 @@ export async function runVhostBenchCli(args: readonly string[], io: CliIo): Prom
     } else if (name === 'json') json = true;
     else if (name === 'per-packet') o.pool = false;
     else if (name === 'packets') o.packets = int();
+    else if (name === 'rounds') o.rounds = int();
     else if (name === 'bytes') o.bytes = Math.min(1470, int());
     else if (name === 'batch') o.batch = Math.min(128, int());
     else if (name === 'workers') o.workers = val().split(',').map((x) => Math.max(1, Math.min(8, Number(x) || 1)));
@@ -56,7 +58,7 @@ export async function runVhostBenchCli(args: readonly string[], io: CliIo): Prom
       }
       o.configs = names;
     } else {
-      const near = closest(name, ['packets', 'bytes', 'batch', 'workers', 'per-packet', 'config', 'json', 'help']);
+      const near = closest(name, ['packets', 'bytes', 'batch', 'workers', 'per-packet', 'config', 'rounds', 'json', 'help']);
       throw new UsageError(`unknown option '${a}'${near ? `; did you mean '--${near}'?` : ''}`);
     }
   }
