@@ -1,4 +1,3 @@
-import { hex } from '../../base/trace.js';
 import type { IntelIommu } from './intel-iommu.js';
 import { VTD_TRACK } from './vtd-trace.js';
 import {
@@ -11,6 +10,11 @@ import {
 } from './vtd-regs.js';
 
 /** Invalidation descriptor types (spec 6.5.2; type = lo [3:0] | lo [11:9] << 4). */
+/** A 128-bit descriptor's 64-bit half for traces, exact (two u32 halves, no 2^53 rounding). */
+function qword(hi: number, lo: number): string {
+  return `0x${(hi >>> 0).toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')}`;
+}
+
 /** Trace names of the descriptors (the wait descriptor is the completion of what precedes it). */
 const QI_TRACE_NAMES: Readonly<Record<number, string>> = {
   1: 'context-cache invalidation', 2: 'IOTLB invalidation', 3: 'device-TLB invalidation', 4: 'IEC invalidation', 5: 'invalidation wait (completion)',
@@ -129,7 +133,7 @@ export class VtdQueue {
     this.lastType = type;
     const tracer = this.s.opts.sys.tracer;
     const name = tracer.on ? (QI_TRACE_NAMES[type] ?? `descriptor 0x${type.toString(16)}`) : '';
-    if (tracer.on) tracer.begin(VTD_TRACK, 'inv', name, { head: this.head, q0: hex(d.q0hi * TWO32 + (d.q0lo >>> 0)), q1: hex(d.q1hi * TWO32 + (d.q1lo >>> 0)) });
+    if (tracer.on) tracer.begin(VTD_TRACK, 'inv', name, { head: this.head, q0: qword(d.q0hi, d.q0lo), q1: qword(d.q1hi, d.q1lo) });
     let why: string;
     switch (type) {
       case VTD_INV_DESC_CC: why = this.contextCache(d); break;
