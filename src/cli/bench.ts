@@ -3,7 +3,9 @@ import {
   BENCH_DEFAULTS, runIotlbBench, type IotlbBenchOptions, type IotlbBenchResult, type WorkloadPattern,
 } from '../iommu/index.js';
 import type { CoherenceMode, IotlbPolicy } from '../iommu/index.js';
+import { runIotlbSweep } from './bench-run-sweep.js';
 import type { CliIo } from './io.js';
+import { traceFor, writeTraceFile } from './trace-file.js';
 import { UsageError } from './usage-error.js';
 import { runVhostBenchCli } from './bench-vhost-cli.js';
 
@@ -25,11 +27,35 @@ over --ws of them, timed.
   --ways N           IOTLB associativity (1, 2, 4, 8, 16)       [4]
   --policy P         fifo | lru                                 [fifo]
   --coherence C      shootdown | epoch (worker IOTLB coherence) [shootdown]
+  --sweep K=V,V,...  run once per value of option K (workers, ws, pages, ops,
+                     capacity, ways, iommu, pattern, policy, coherence);
+                     repeatable: several sweeps run their cartesian product
+  --html FILE        write an HTML report with SVG charts (throughput and hit
+                     rate along each swept option, a table of runs); without
+                     --sweep it runs workers=0,1,2 at --ws and
+                     ws=256,1024,4096,16384 at --workers
+  --trace FILE.json  write a Chrome trace-event file (one run, --workers 0):
+                     IOTLB misses and fills per miss pass (Perfetto, chrome://tracing)
+
+A sweep prints one line per run (or a JSON array with --json) and shows a
+progress bar on stderr when it is a terminal.
 `;
 
 const NUMERIC = ['pages', 'ws', 'ops', 'seed', 'workers', 'capacity', 'ways'] as const;
 const STRINGS = ['pattern', 'iommu', 'policy', 'coherence'] as const;
-const FLAGS = [...NUMERIC, ...STRINGS, 'json', 'help'];
+const FILES = ['html', 'trace'] as const;
+const FLAGS = [...NUMERIC, ...STRINGS, ...FILES, 'sweep', 'json', 'help'];
+
+/** What `bench iotlb` was asked for besides the options of one run. */
+export interface IotlbCliArgs {
+  opts: IotlbBenchOptions;
+  json: boolean;
+  help: boolean;
+  /** --sweep KEY=V,... in order. */
+  sweeps: string[];
+  html?: string;
+  trace?: string;
+}
 
 function parseNumber(flag: string, v: string): number {
   const n = /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : NaN;
@@ -38,10 +64,12 @@ function parseNumber(flag: string, v: string): number {
 }
 
 /** Parses `bench iotlb` flags (--name value or --name=value). */
-export function parseIotlbArgs(args: readonly string[]): { opts: IotlbBenchOptions; json: boolean; help: boolean } {
+export function parseIotlbArgs(args: readonly string[]): IotlbCliArgs {
   const o: Record<string, number | string> = { ...BENCH_DEFAULTS };
   let json = false;
   let help = false;
+  const sweeps: string[] = [];
+  const files: Partial<Record<(typeof FILES)[number], string>> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}'`);
@@ -49,7 +77,12 @@ export function parseIotlbArgs(args: readonly string[]): { opts: IotlbBenchOptio
     const name = a.slice(2, eq < 0 ? undefined : eq);
     if (name === 'json') json = true;
     else if (name === 'help') help = true;
-    else if ((NUMERIC as readonly string[]).includes(name) || (STRINGS as readonly string[]).includes(name)) {
+    else if (name === 'sweep' || (FILES as readonly string[]).includes(name)) {
+      const v = eq >= 0 ? a.slice(eq + 1) : args[++i];
+      if (v === undefined) throw new UsageError(`--${name} needs a value`);
+      if (name === 'sweep') sweeps.push(v);
+      else files[name as (typeof FILES)[number]] = v;
+    } else if ((NUMERIC as readonly string[]).includes(name) || (STRINGS as readonly string[]).includes(name)) {
       const v = eq >= 0 ? a.slice(eq + 1) : args[++i];
       if (v === undefined) throw new UsageError(`--${name} needs a value`);
       o[name] = (NUMERIC as readonly string[]).includes(name) ? parseNumber(name, v) : v;
@@ -63,7 +96,7 @@ export function parseIotlbArgs(args: readonly string[]): { opts: IotlbBenchOptio
     seed: o.seed as number, workers: o.workers as number, iommu: o.iommu as string, capacity: o.capacity as number,
     ways: o.ways as number, policy: o.policy as IotlbPolicy, coherence: o.coherence as CoherenceMode,
   };
-  return { opts, json, help };
+  return { opts, json, help, sweeps, ...files };
 }
 
 /** The readable form of a result. */
@@ -95,13 +128,17 @@ export async function runBench(args: string[], io: CliIo): Promise<number> {
     const near = closest(what, ['iotlb', 'vhost']);
     throw new UsageError(`unknown benchmark '${what}'${near ? `; did you mean '${near}'?` : ''}`);
   }
-  const { opts, json, help } = parseIotlbArgs(rest);
+  const cli = parseIotlbArgs(rest);
+  const { opts, json, help } = cli;
   if (help) {
     io.stdout.write(IOTLB_HELP);
     return 0;
   }
   try {
-    const r = await runIotlbBench(opts);
+    if (cli.sweeps.length || cli.html !== undefined) return await runIotlbSweep(cli, ['bench', 'iotlb', ...rest], io);
+    const trace = traceFor(cli.trace);
+    const r = await runIotlbBench(opts, trace);
+    if (trace && cli.trace !== undefined) writeTraceFile(cli.trace, trace, (m) => io.stderr.write(`viommu bench iotlb: ${m}\n`));
     io.stdout.write(json ? `${JSON.stringify(r)}\n` : formatIotlbResult(r));
     return r.faults === 0 ? 0 : 1;
   } catch (e) {

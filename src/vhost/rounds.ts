@@ -1,4 +1,5 @@
 import type { VirtualClock } from '../base/clock.js';
+import type { TraceTrack, Tracer } from '../base/trace.js';
 import type { NetPeer } from '../virtio/net/peer.js';
 import type { WireRing } from '../virtio/net/wire.js';
 import {
@@ -6,9 +7,16 @@ import {
   ST_TX_PACKETS, ST_UPDATES, STATE_FAILED, STATE_IDLE, VQ_CALLS, W_DONE, W_MAIN_WAKE, W_OBS_HEAD, W_OBS_ON, W_OBS_TAIL, W_STATE,
 } from './channel.js';
 import {
-  formatIotlbMsg, iotlbMsg, VHOST_ACCESS_RO, VHOST_ACCESS_WO, VHOST_IOTLB_ACCESS_FAIL, VHOST_IOTLB_MISS, type VhostIotlbMsg,
+  formatIotlbMsg, iotlbMsg, VHOST_ACCESS_RO, VHOST_IOTLB_TYPE_NAMES, VHOST_ACCESS_WO, VHOST_IOTLB_ACCESS_FAIL, VHOST_IOTLB_MISS, type VhostIotlbMsg,
 } from './msg.js';
 import type { VhostWorkerHandle } from './worker-host.js';
+
+/** One vhost IOTLB message in the trace (vhost_msg_v2: MISS from the worker, UPDATE / INVALIDATE / ACCESS_FAIL to it). */
+function traceVhostMsg(tracer: Tracer, where: TraceTrack, m: VhostIotlbMsg, dir: string): void {
+  tracer.instant(where, 'vhost', `vhost ${VHOST_IOTLB_TYPE_NAMES[m.type] ?? `IOTLB msg ${m.type}`}`, {
+    dir, iova: `0x${m.iova.toString(16)}`, size: `0x${m.size.toString(16)}`, uaddr: `0x${m.uaddr.toString(16)}`, perm: m.perm,
+  });
+}
 
 /** One DMA access the vhost worker made, as the machine reports it to the oracle. */
 export interface VhostDmaAccess {
@@ -71,8 +79,12 @@ export class VhostRounds {
     }
   }
 
+  /** Where messages are traced (set by the device; recorded while the machine's tracer is on). */
+  trace: { readonly tracer: Tracer; readonly where: TraceTrack } | undefined = undefined;
+
   /** Posts a message for the worker's next round; a full ring is drained by a round first. */
   post(m: VhostIotlbMsg): void {
+    if (this.trace?.tracer.on) traceVhostMsg(this.trace.tracer, this.trace.where, m, 'to worker');
     const ch = this.w.channel;
     for (let i = 0; i < 4 && !ch.postToWorker({ version: 2, asid: 0, iotlb: m }); i++) this.runOnce(0);
   }
@@ -157,6 +169,7 @@ export class VhostRounds {
     for (let m = ch.takeForMachine(); m !== undefined; m = ch.takeForMachine()) {
       if (m === null) continue;
       const t = m.iotlb;
+      if (this.trace?.tracer.on) traceVhostMsg(this.trace.tracer, this.trace.where, t, 'from worker');
       if (t.type === VHOST_IOTLB_MISS) {
         if (this.hooks.miss(Number(t.iova), t.perm !== VHOST_ACCESS_RO)) updates++;
       } else if (t.type === VHOST_IOTLB_ACCESS_FAIL) {

@@ -220,6 +220,7 @@ export class VhostNet implements NetBackend {
       error: (m) => this.workerError(m),
       call: (vq) => this.vdev.callVq(vq),
     }, this.opts.roundTimeoutMs ?? 5000, prev);
+    this.rounds.trace = { tracer: this.proxy.ctx.mem.tracer, where: { group: 'vhost', track: `vhost ${this.proxy.bdfString}${this.proxy.id !== undefined ? ` (${this.proxy.id})` : ''}` } };
     return this.worker;
   }
 

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../base/config-error.js';
+import type { TraceSink } from '../../base/trace.js';
 import { parseCmdline } from '../../machine/cmdline.js';
 import type { MachineConfig } from '../../machine/config.js';
 import { Machine } from '../../machine/machine.js';
@@ -18,6 +19,8 @@ export interface HotplugRunOptions {
   readonly seed?: number;
   /** More guest actions (providers registered programmatically). */
   readonly actions?: readonly GuestAction[];
+  /** Records the run on the machine's virtual time (--trace): boot, DMA, invalidations, notifiers, every step. */
+  readonly trace?: TraceSink;
 }
 
 export interface HotplugRun {
@@ -49,6 +52,7 @@ export function runHotplugScript(text: string, file: string, opts: HotplugRunOpt
   let m: Machine;
   try {
     m = Machine.create({ ...machine.config, seed });
+    if (opts.trace) m.mem.tracer.attach(opts.trace, () => m.clock.now);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     if (opts.machine) throw new ScriptError('--machine', 0, '', e.message);

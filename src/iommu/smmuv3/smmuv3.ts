@@ -7,6 +7,7 @@ import { EINVAL, IOMMU_NOTIFIER_DEVIOTLB_UNMAP, IOMMU_NOTIFIER_MAP, iommuError, 
 import { GuestRamView } from '../walk/guest-ram-view.js';
 import { ContextTable } from '../xlate/context-table.js';
 import { TranslationEngine } from '../xlate/engine.js';
+import { SMMU_TRACK } from './trace-track.js';
 import { consumeCommands } from './cmdq.js';
 import { SmmuConfigCache } from './config-cache.js';
 import { SmmuContexts } from './contexts.js';
@@ -92,7 +93,7 @@ export class Smmuv3 implements SmmuXlateHost, SmmuEndpointHost {
   readonly recentEvents: string[] = [];
   lastGuestError: string | undefined;
 
-  constructor(private readonly sys: MemorySystem, readonly systemAs: AddressSpace, readonly log: EventLog, opts: Smmuv3Options = {}) {
+  constructor(readonly sys: MemorySystem, readonly systemAs: AddressSpace, readonly log: EventLog, opts: Smmuv3Options = {}) {
     const ssidsize = opts.ssidsize ?? 0;
     if (!Number.isInteger(ssidsize) || ssidsize < 0 || ssidsize > 20) throw new ConfigError('ssidsize', `${ssidsize} is not 0..20`);
     this.decode = { ssidsize, ats: opts.ats ?? false, qemu72: opts.qemu72 ?? false };
@@ -100,6 +101,7 @@ export class Smmuv3 implements SmmuXlateHost, SmmuEndpointHost {
     this.idr1 = smmuIdr1(ssidsize);
     const engine = new TranslationEngine(GuestRamView.fromAddressSpace(systemAs), ContextTable.create(opts.contexts ?? 4096),
       Iotlb.create(opts.iotlb ?? {}));
+    engine.trace = { tracer: sys.tracer, where: SMMU_TRACK };
     this.coherence = new IotlbCoherence(engine, ShootdownBus.create('shootdown'));
     this.contexts = new SmmuContexts(this.coherence);
     this.cache = new SmmuConfigCache(this.contexts);
