@@ -4,6 +4,7 @@ import { fuzzTargetNames, replayReproducer, runFuzz } from '../machine/fuzz/run.
 import { commandHelp, parseArgs, type CommandSpec } from './args.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
+import { startProgress, type ProgressStream } from './progress.js';
 
 export const FUZZ_SPEC: CommandSpec = {
   name: 'fuzz',
@@ -41,20 +42,22 @@ export async function runFuzzCommand(argv: string[], io: CliIo): Promise<number>
       else io.stdout.write(f ? `FAIL ${r.target}: ${f.kind}: ${f.message}\n` : `ok ${r.target}: no failure (was: ${r.expected})\n`);
       return f ? 1 : 0;
     }
-    const tty = io.stdout.isTTY === true && !a.flags['json'];
+    // The shared bar (src/cli/progress.ts): targets done of all, an estimate, the current target's line; on a terminal only.
+    const err = io.stderr as ProgressStream;
+    const bar = startProgress({ label: 'fuzz', total: 0, stream: err.isTTY === true ? err : io.stdout, quiet: a.flags['json'] === true });
     const stats = await runFuzz({
       target: a.flags['target'] as string,
       seed: a.flags['seed'] as number,
       seconds: a.flags['seconds'] as number,
       ...(a.flags['inputs'] !== undefined ? { maxInputs: a.flags['inputs'] as number } : {}),
       outDir: a.flags['out'] as string,
-      onProgress: tty ? (s, i, n) => io.stdout.write(`\r[${i + 1}/${n}] ${line(s)}\x1b[K`) : undefined,
+      onProgress: bar.drawn ? (s, i, n) => { bar.setTotal(n); bar.update(i, line(s)); } : undefined,
       onFailure: (f, path) => {
-        if (tty) io.stdout.write('\n');
+        if (bar.drawn) (err.isTTY === true ? err : io.stdout).write('\n');
         io.stderr.write(`viommu fuzz: ${f.target}: ${f.failure.kind}: ${f.failure.message}\n  reproducer (${f.input.ops.length} ops, from ${f.originalOps}): ${path ?? '(not saved)'}\n`);
       },
     });
-    if (tty) io.stdout.write('\r\x1b[K');
+    bar.done();
     if (a.flags['json']) {
       io.stdout.write(`${JSON.stringify(stats.map((s) => ({ ...s, failures: s.failures.map((f) => ({ kind: f.failure.kind, message: f.failure.message, ops: f.input.ops.length })) })), null, 2)}\n`);
     } else {
