@@ -51,15 +51,15 @@ export function runHotplugScript(text: string, file: string, opts: HotplugRunOpt
     m = Machine.create({ ...machine.config, seed });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    if (opts.machine) throw new ScriptError('--machine', 0, '', e.message);
-    throw new ScriptError(file, header?.line ?? 0, 'machine', e.message);
+    if (opts.machine) throw new ScriptError('--machine', 0, '', e.messageWithHint);
+    throw new ScriptError(file, header?.line ?? 0, 'machine', e.messageWithHint);
   }
   let session: HotplugSession;
   try {
     session = new HotplugSession(m, header?.boot ?? {}, seed);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    throw new ScriptError(file, header?.line ?? 0, 'boot', e.message);
+    throw new ScriptError(file, header?.line ?? 0, 'boot', e.messageWithHint);
   }
   const records = new ScriptRunner(session, actions).run(script.steps);
   const tests = records.filter((r) => r.test);
