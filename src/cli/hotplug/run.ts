@@ -11,6 +11,7 @@ import { HotplugSession } from './session.js';
 /** The machine a script runs on when neither --machine nor its header names one: q35 with two empty root ports. */
 export const DEFAULT_HOTPLUG_MACHINE = '-M q35 -nodefaults -device pcie-root-port,id=rp1,chassis=1,addr=3 -device pcie-root-port,id=rp2,chassis=2,addr=4';
 
+/** Options of {@link runHotplugScript}: the machine (instead of the header's), the seed, guest actions. */
 export interface HotplugRunOptions {
   /** A machine that overrides the script's header (--machine), and how it was given. */
   readonly machine?: { readonly config: MachineConfig; readonly text: string };
@@ -20,6 +21,7 @@ export interface HotplugRunOptions {
   readonly actions?: readonly GuestAction[];
 }
 
+/** The outcome of a hotplug script: one record per step, test points passed and failed. */
 export interface HotplugRun {
   readonly script: string;
   readonly machine: string;
