@@ -5,7 +5,7 @@
 // transpiles src/ and test/ file by file into .build/ for tap (Node 20 cannot
 // strip types; type-checking is `npm run check`, tsc 5.9).
 import { build } from 'esbuild';
-import { readdirSync, statSync, rmSync, existsSync } from 'node:fs';
+import { readdirSync, statSync, rmSync, existsSync, chmodSync } from 'node:fs';
 import { join, relative, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -42,6 +42,8 @@ await build({
   },
   outdir: join(root, 'dist'),
 });
+// The bins must stay executable after a rebuild (npx runs them directly).
+for (const bin of ['viommu', 'viommu-system']) chmodSync(join(root, 'dist', `${bin}.js`), 0o755);
 
 // The package's types (package.json "types"/"exports"): declarations of the
 // library entry, emitted by tsc 5.9. Skipped for the test build (tsc takes

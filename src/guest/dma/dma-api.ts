@@ -1,7 +1,7 @@
 import type { GuestClock } from '../clock.js';
 import { dmaBitMask, type GuestDevice } from '../device.js';
 import {
-  DMA_MAPPING_ERROR, type DmaDirection, type DmaOps, type DmaSegment, type SgEntry,
+  DMA_MAPPING_ERROR, mapSgPerEntry, unmapSgPerEntry, type DmaDirection, type DmaOps, type DmaSegment, type SgEntry,
 } from '../dma-ops.js';
 import { EIO, EPROBE_DEFER } from '../errno.js';
 import type { IommuCore } from '../iommu/core.js';
@@ -123,7 +123,7 @@ export class DmaApi {
 
   mapSg(dev: GuestDevice, sg: readonly SgEntry[], dir: DmaDirection): DmaSegment[] | undefined {
     const ops = this.opsOf(dev);
-    const segs = ops.mapSg?.(dev, sg, dir);
+    const segs = ops.mapSg ? ops.mapSg(dev, sg, dir) : mapSgPerEntry(ops, dev, sg, dir);
     if (!segs) this.stats.errors++;
     else {
       this.stats.maps++;
@@ -133,7 +133,9 @@ export class DmaApi {
   }
 
   unmapSg(dev: GuestDevice, sg: readonly SgEntry[], segs: readonly DmaSegment[], dir: DmaDirection): void {
-    this.opsOf(dev).unmapSg?.(dev, sg, segs, dir);
+    const ops = this.opsOf(dev);
+    if (ops.unmapSg) ops.unmapSg(dev, sg, segs, dir);
+    else unmapSgPerEntry(ops, dev, sg, segs, dir);
     this.stats.unmaps++;
   }
 

@@ -1,5 +1,5 @@
 import type { GuestDevice } from '../device.js';
-import { DMA_MAPPING_ERROR, type DmaDirection, type DmaOps, type DmaSegment, type SgEntry } from '../dma-ops.js';
+import { DMA_MAPPING_ERROR, type DmaDirection, type DmaOps } from '../dma-ops.js';
 import type { Swiotlb } from './swiotlb.js';
 
 /**
@@ -23,23 +23,6 @@ export class DirectDmaOps implements DmaOps {
 
   unmap(_dev: GuestDevice, dma: number, _size: number, dir: DmaDirection): void {
     if (this.swiotlb?.isBounce(dma)) this.swiotlb.unmap(dma, dir);
-  }
-
-  mapSg(dev: GuestDevice, sg: readonly SgEntry[], dir: DmaDirection): DmaSegment[] | undefined {
-    const out: DmaSegment[] = [];
-    for (const s of sg) {
-      const dma = this.map(dev, s.paddr, s.length, dir);
-      if (dma === DMA_MAPPING_ERROR) {
-        this.unmapSg(dev, sg.slice(0, out.length), out, dir);
-        return undefined;
-      }
-      out.push({ dma, length: s.length });
-    }
-    return out;
-  }
-
-  unmapSg(dev: GuestDevice, sg: readonly SgEntry[], segs: readonly DmaSegment[], dir: DmaDirection): void {
-    segs.forEach((s, i) => this.unmap(dev, s.dma, sg[i]?.length ?? s.length, dir));
   }
 
   /** dma_direct_supported: the mask must cover the lowest DMA zone (ZONE_DMA, 24 bits) or all of RAM if that is less. */

@@ -1,5 +1,5 @@
 import type { GuestDevice } from '../device.js';
-import { DMA_MAPPING_ERROR, type DmaDirection, type DmaOps, type DmaSegment, type SgEntry } from '../dma-ops.js';
+import { DMA_MAPPING_ERROR, type DmaDirection, type DmaOps } from '../dma-ops.js';
 import { IOMMU_READ, IOMMU_WRITE } from '../iommu/domain-types.js';
 import { reportMapped, reportUnmapped, type PseriesContext } from './context.js';
 import { enableDdw } from './ddw.js';
@@ -60,23 +60,6 @@ export class TceDmaOps implements DmaOps {
     tbl.clear(entry, npages);
     reportUnmapped(this.ctx, first * ps, npages * ps);
     tbl.free(entry, npages);
-  }
-
-  mapSg(dev: GuestDevice, sg: readonly SgEntry[], dir: DmaDirection): DmaSegment[] | undefined {
-    const out: DmaSegment[] = [];
-    for (const s of sg) {
-      const dma = this.map(dev, s.paddr, s.length, dir);
-      if (dma === DMA_MAPPING_ERROR) {
-        this.unmapSg(dev, sg.slice(0, out.length), out, dir);
-        return undefined;
-      }
-      out.push({ dma, length: s.length });
-    }
-    return out;
-  }
-
-  unmapSg(dev: GuestDevice, sg: readonly SgEntry[], segs: readonly DmaSegment[], dir: DmaDirection): void {
-    segs.forEach((s, i) => this.unmap(dev, s.dma, sg[i]?.length ?? s.length, dir));
   }
 
   /**
