@@ -40,11 +40,14 @@ t.test('viommu --help lists every command, and every command has specs', async (
   t.match(h.out, /^usage: viommu <command> \[options\]/);
   for (const [name, cmd] of Object.entries(COMMANDS)) {
     t.match(h.out, new RegExp(`\\n  ${name} +${cmd.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`), `${name} is listed with its summary`);
-    t.ok(cmd.specs.length > 0, `${name} declares the flag specs it parses with`);
+    t.ok(cmd.specs !== undefined && cmd.specs.length > 0, `${name} declares the flag specs it parses with (Command.specs)`);
+    const h1 = await run([name, '--help']);
+    t.equal(h1.code, 0, `viommu ${name} --help exits 0`);
+    t.match(h1.out, new RegExp(`^usage: viommu ${name} `), `viommu ${name} --help starts with its usage line`);
   }
 });
 
-const specs: CommandSpec[] = Object.values(COMMANDS).flatMap((c) => [...c.specs]);
+const specs: CommandSpec[] = Object.values(COMMANDS).flatMap((c) => [...(c.specs ?? [])]);
 for (const spec of specs) {
   t.test(`viommu ${spec.name} --help lists exactly the parser's flags, each with help and default`, async (t) => {
     const h = await run([...spec.name.split(' '), '--help']);
