@@ -51,6 +51,14 @@ export {
 export { formatTap as formatHotplugTap, formatJson as formatHotplugJson } from './cli/hotplug/report.js';
 export { ScriptError as HotplugScriptError } from './cli/hotplug/script.js';
 
+// The vIOMMU x consumer matrix (`viommu matrix`).
+export { runMatrix, planMatrix, matrixResult, type RunMatrixOptions, type PlannedCell } from './cli/matrix/run.js';
+export type { MatrixConsumer, ConsumerCell, ConsumerDevice, TrafficResult, NotifierUse } from './cli/matrix/consumer.js';
+export type {
+  MatrixViommuId, MatrixConsumerId, BuiltinConsumerId, MatrixScenarioId, MatrixMode, CellStatus, CellBreakage, CellCounts,
+  MatrixCell, MatrixTotals, MatrixResult, MatrixOptions,
+} from './cli/matrix/types.js';
+
 // The rooms, whole.
 /** src/base: VirtualClock and timers, Xorshift32, ConfigError and "did you mean", IRQ lines, the event log. */
 export * as base from './base/index.js';
@@ -64,6 +72,10 @@ export * as virtioIommu from './iommu/virtio-iommu/index.js';
 export * as pci from './pci/index.js';
 /** src/virtio: VirtIODevice, VirtQueue and the modern virtio-pci transport. */
 export * as virtio from './virtio/index.js';
+/** src/virtio/net: virtio-net (PCI) with its test frames and the network peer it talks to. */
+export * as virtioNet from './virtio/net/index.js';
+/** src/vhost: the vhost-net backend with its device IOTLB, the vhost message ABI, the vIOMMU follower. */
+export * as vhost from './vhost/index.js';
 /** src/machine: boards (q35, virt, pseries), the QEMU command line, device registry, QMP/HMP, qtest. */
 export * as machine from './machine/index.js';
 /** src/machine/firmware: ACPI tables, device trees, fw-cfg and the BIOS linker the guest reads. */

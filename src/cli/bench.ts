@@ -6,6 +6,7 @@ import type { CoherenceMode, IotlbPolicy } from '../iommu/index.js';
 import { commandHelp, parseArgs, type CommandSpec } from './args.js';
 import type { CliIo } from './io.js';
 import { errorLines, UsageError } from './usage-error.js';
+import { BENCH_VHOST_SPEC, runVhostBenchCli } from './bench-vhost-cli.js';
 
 /** `viommu bench iotlb`: the standard IOTLB workload (iotlb-std/1). */
 export const BENCH_IOTLB_SPEC: CommandSpec = {
@@ -34,7 +35,7 @@ export const BENCH_IOTLB_SPEC: CommandSpec = {
 };
 
 /** The benchmarks `viommu bench` runs, by name. */
-export const BENCHMARKS: Readonly<Record<string, CommandSpec>> = { iotlb: BENCH_IOTLB_SPEC };
+export const BENCHMARKS: Readonly<Record<string, CommandSpec>> = { iotlb: BENCH_IOTLB_SPEC, vhost: BENCH_VHOST_SPEC };
 
 /** Parses `bench iotlb` flags (--name value or --name=value). */
 export function parseIotlbArgs(args: readonly string[]): { opts: IotlbBenchOptions; json: boolean; help: boolean } {
@@ -94,6 +95,7 @@ export async function runBench(args: string[], io: CliIo): Promise<number> {
     const near = closest(what, Object.keys(BENCHMARKS));
     throw new UsageError(`unknown benchmark '${what}'${near ? `; did you mean '${near}'?` : ''}`);
   }
+  if (what === 'vhost') return runVhostBenchCli(rest, io);
   const { opts, json, help } = parseIotlbArgs(rest);
   if (help) {
     io.stdout.write(commandHelp(BENCH_IOTLB_SPEC));

@@ -5,6 +5,7 @@ import { BOOT_SPEC, runBoot } from './boot.js';
 import { FIRMWARE_SPEC, runFirmware } from './firmware.js';
 import { HOTPLUG_SPEC, runHotplug } from './hotplug.js';
 import type { CliIo } from './io.js';
+import { MATRIX_SPEC, runMatrixCommand } from './matrix/command.js';
 import { errorLines, UsageError } from './usage-error.js';
 
 /** One `viommu` command. */
@@ -39,6 +40,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'run a hotplug / bind-unbind test script (JSON lines: QMP, guest actions, expectations) and print TAP',
     specs: [HOTPLUG_SPEC],
     run: runHotplug,
+  },
+  matrix: {
+    summary: 'run every vIOMMU x consumer x guest ATS x scenario combination (and the regression modes): works / refused / broken',
+    specs: [MATRIX_SPEC],
+    run: runMatrixCommand,
   },
 };
 

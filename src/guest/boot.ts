@@ -25,6 +25,8 @@ import type { GuestPort } from './port.js';
 import { buildReport } from './report/build.js';
 import type { BootReport } from './report/report.js';
 import { eduDmaWorkload } from './workload/edu-dma.js';
+import { trafficWorkload } from './workload/traffic.js';
+import { VirtioNetDriver } from './drivers/virtio-net.js';
 import { WorkloadRunner } from './workload/runner.js';
 import type { ParamValue, Workload, WorkloadResult } from './workload/workload.js';
 
@@ -42,7 +44,7 @@ export interface BootOptions {
   readonly regress?: readonly string[];
   /** Firmware description to use where a board offers both (virt): 'dt' (default) or 'acpi'. */
   readonly firmware?: 'dt' | 'acpi';
-  /** Workloads in order; default [edu-dma]. */
+  /** Workloads in order; default edu-dma, plus traffic when a virtio-net device is bound. */
   readonly workloads?: readonly { readonly name: string; readonly params?: Readonly<Record<string, ParamValue>> }[];
   readonly seed?: number;
   /** An oracle the machine feeds with DMA observations (see oracle/observation.ts); a fresh one otherwise. */
@@ -148,6 +150,8 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
   for (const dev of k.devices) k.iommu.addDevice(dev);
   const edu = new EduDriver(k, o.eduDmaBits);
   k.drivers.register(edu);
+  const net = new VirtioNetDriver(k);
+  k.drivers.register(net);
   for (const m of modules) for (const d of m.pciDrivers?.(k) ?? []) k.drivers.register(d);
   for (const f of o.drivers ?? []) k.drivers.register(f(k));
   for (const dev of k.devices) k.drivers.bind(dev);
@@ -160,10 +164,16 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
   o.scenario?.(k);
   const runner = new WorkloadRunner(k, o.seed ?? 1);
   runner.register(eduDmaWorkload(edu));
+  runner.register(trafficWorkload(net));
   for (const m of modules) for (const w of m.workloads?.(k) ?? []) runner.register(w);
   for (const f of o.extraWorkloads ?? []) runner.register(f(k));
   const results: WorkloadResult[] = [];
-  (o.workloads ?? [{ name: 'edu-dma' }]).forEach((w, i) => results.push(runner.run(w.name, w.params ?? {}, i)));
+  // Default: edu-dma, and traffic when a virtio-net device is bound (edu-dma alone on a machine without either).
+  const defaults: { name: string; params?: Record<string, string> }[] = [
+    ...(edu.instances.size > 0 || net.instances.size === 0 ? [{ name: 'edu-dma' }] : []),
+    ...(net.instances.size > 0 ? [{ name: 'traffic' }] : []),
+  ];
+  (o.workloads ?? defaults).forEach((w, i) => results.push(runner.run(w.name, w.params ?? {}, i)));
   const report = buildReport(k, mode, regress, results, port.log.lines.map(formatLogLine));
   return { kernel: k, report, workloads: results };
 }

@@ -77,3 +77,5 @@ export { VirtioIommuDriver } from './iommu/virtio-iommu/driver.js';
 export { ViommuDev } from './iommu/virtio-iommu/viommu-dev.js';
 export { builtinIommuModules } from './iommu-modules.js';
 export * as spapr from './spapr/index.js';
+export { VfioPciBinding, VFIO_USER_IOVA } from './vfio/binding.js';
+export { VfioType1Container, VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU } from './vfio/type1.js';

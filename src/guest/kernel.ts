@@ -16,6 +16,7 @@ import { PageAllocator } from './page-alloc.js';
 import type { PciTopology } from './pci/enumerate.js';
 import type { HostWindows } from './pci/resources.js';
 import type { GuestPort } from './port.js';
+import { VfioBindings } from './vfio/bindings.js';
 
 export interface KernelOptions {
   /** iommu_def_domain_type for groups whose driver has no opinion. */
@@ -61,6 +62,8 @@ export class GuestKernel {
   readonly msi: MsiDomain;
   /** The PCI Express native hot-plug driver, once probed. */
   pciehp: Pciehp | undefined;
+  /** Devices bound to the guest's vfio-pci driver, with their users (src/guest/vfio). */
+  readonly vfio = new VfioBindings();
 
   constructor(readonly port: GuestPort, readonly opts: KernelOptions, readonly acpiParsers: AcpiParsers) {
     this.log = port.log;

@@ -3,14 +3,21 @@ import { ConfigError } from '../base/config-error.js';
 import { parseCmdline } from './cmdline.js';
 import { configFromJson, defaultConfig, type MachineConfig } from './config.js';
 
-/** The machine `viommu boot` builds when given nothing: q35 with intel-iommu and an edu at 00:01.0. */
+/**
+ * The machine `viommu boot` builds when given nothing: q35 with intel-iommu,
+ * an edu, a vhost virtio-net (vhost=on, iommu_platform=on, ats=on) behind a
+ * PCIe root port and an emulated virtio-net (iommu_platform=on).
+ */
 export function defaultBootConfig(): MachineConfig {
   const c = defaultConfig('q35');
   return {
     ...c,
     devices: [
-      { driver: 'intel-iommu', props: {}, origin: 'default intel-iommu', json: true },
+      { driver: 'intel-iommu', props: { 'device-iotlb': 'on' }, origin: 'default intel-iommu', json: true },
       { driver: 'edu', props: {}, origin: 'default edu', json: true },
+      { driver: 'pcie-root-port', props: { id: 'rp0', chassis: '1' }, origin: 'default pcie-root-port', json: true },
+      { driver: 'virtio-net-pci', props: { id: 'net0', bus: 'rp0', vhost: 'on', iommu_platform: 'on', ats: 'on' }, origin: 'default vhost virtio-net', json: true },
+      { driver: 'virtio-net-pci', props: { id: 'net1', iommu_platform: 'on', mac: '52:54:00:12:34:57' }, origin: 'default emulated virtio-net', json: true },
     ],
   };
 }

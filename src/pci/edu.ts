@@ -40,7 +40,7 @@ const hex16 = (v: bigint): string => '0x' + BigInt.asUintN(64, v).toString(16).p
  * logs and overruns its buffer).
  */
 export class Edu extends PCIDevice {
-  readonly typeName = 'edu';
+  readonly typeName: string = 'edu';
   readonly identity: PCIDeviceIdentity = { vendorId: PCI_VENDOR_ID_QEMU, deviceId: 0x11e8, revision: 0x10, classId: PCI_CLASS_OTHERS };
   addr4 = 0;
   fact = 0;

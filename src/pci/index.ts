@@ -19,3 +19,6 @@ export * from './root-port.js';
 export * from './pci-bridge-dev.js';
 export * from './pcie-pci-bridge.js';
 export * from './edu.js';
+export { VfioPciModel } from './vfio/vfio-pci-model.js';
+export { VfioContainer } from './vfio/vfio-container.js';
+export { HostIommu, HOST_IOMMU_KINDS, type HostIommuKind } from './vfio/host-iommu.js';

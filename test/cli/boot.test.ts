@@ -27,6 +27,17 @@ t.test('viommu boot boots the default q35 machine with the synthetic guest, orac
   t.equal(rep.oracle.violations.length ?? rep.oracle.violations, 0);
 });
 
+t.test('the default machine has a vhost virtio-net (dev-iotlb) and an emulated one, both passing traffic', async (t) => {
+  const r = await run(['boot']);
+  t.equal(r.code, 0, r.out);
+  t.match(r.out, /vhost 01:00\.0 virtio-net-pci \(net0\): vtd-00\.0-dmar: DEVIOTLB_UNMAP notifier/, 'the guest enabled ATS: vhost follows DEVIOTLB_UNMAP');
+  t.match(r.out, /virtio_net 0000:01:00\.0: bound \(DMA ops: iommu-dma\)/, 'the vhost device behind the root port is bound');
+  t.match(r.out, /virtio_net 0000:00:03\.0: bound \(DMA ops: iommu-dma\)/, 'the emulated device is bound');
+  t.match(r.out, /traffic +ok +128 /, 'traffic echoed 64 packets through each device');
+  t.match(r.out, /edu-dma +ok/);
+  t.match(r.out, /0 violations/);
+});
+
 t.test('viommu boot --info also prints info pci and info mtree', async (t) => {
   const r = await run(['boot', '--info']);
   t.equal(r.code, 0);

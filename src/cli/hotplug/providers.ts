@@ -1,5 +1,7 @@
 import { GuestActions, type GuestAction } from './actions.js';
 import { BUILTIN_ACTIONS, PENDING_ACTIONS } from './guest-actions.js';
+import { bindVfio, unbindVfio } from './vfio-actions.js';
+import { trafficAction } from './traffic-action.js';
 
 /**
  * Guest actions other parts of viommu contribute. A provider is a
@@ -8,7 +10,7 @@ import { BUILTIN_ACTIONS, PENDING_ACTIONS } from './guest-actions.js';
  * the parameter names of the placeholders in guest-actions.ts, or adding
  * to them), and every script can use them.
  */
-export const GUEST_ACTION_PROVIDERS: readonly GuestAction[] = [];
+export const GUEST_ACTION_PROVIDERS: readonly GuestAction[] = [trafficAction, bindVfio, unbindVfio];
 
 /** The actions a run knows: built-in ones, placeholders, providers, then `extra` (programmatic registration). */
 export function defaultGuestActions(extra: readonly GuestAction[] = []): GuestActions {

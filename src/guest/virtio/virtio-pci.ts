@@ -115,10 +115,13 @@ export class VirtioPciDevice {
 
   /**
    * Section 4.1.5.1.3: select, size (the device's, or `maxSize` if smaller),
-   * rings allocated in guest memory (the device uses physical addresses:
-   * no ACCESS_PLATFORM), no MSI-X vector, enable. A queue of size 0 does not exist.
+   * rings allocated in guest memory, no MSI-X vector, enable. Without
+   * `alloc` the rings are at physical addresses (no ACCESS_PLATFORM); with
+   * it (vring_alloc_queue over dma_alloc_coherent) the device is given the
+   * bus addresses and the driver keeps writing at the CPU ones. A queue of
+   * size 0 does not exist.
    */
-  setupQueue<T>(index: number, maxSize = 256): GuestVirtqueue<T> | number {
+  setupQueue<T>(index: number, maxSize = 256, alloc?: (bytes: number) => { paddr: number; dma: number } | undefined): GuestVirtqueue<T> | number {
     this.w(VCOMMON_Q_SELECT, 2, index);
     let size = this.r(VCOMMON_Q_SIZE, 2);
     if (size === 0) return -ENODEV;
@@ -129,18 +132,23 @@ export class VirtioPciDevice {
     const usedBytes = 6 + VRING_USED_ELEM_SIZE * size;
     const usedOff = Math.ceil((descBytes + availBytes) / 4) * 4;
     const bytes = usedOff + usedBytes;
-    const base = this.k.mem.alloc(bytes);
-    if (base === undefined) return -ENOMEM;
+    const area = alloc ? alloc(bytes) : (() => {
+      const p = this.k.mem.alloc(bytes);
+      return p === undefined ? undefined : { paddr: p, dma: p };
+    })();
+    if (area === undefined) return -ENOMEM;
+    const base = area.paddr;
     this.k.port.writeBytes(base, new Uint8Array(bytes));
     const rings = { size, desc: base, avail: base + descBytes, used: base + usedOff };
-    for (const [off, a] of [[VCOMMON_Q_DESC, rings.desc], [VCOMMON_Q_AVAIL, rings.avail], [VCOMMON_Q_USED, rings.used]] as const) {
+    const bus = area.dma;
+    for (const [off, a] of [[VCOMMON_Q_DESC, bus], [VCOMMON_Q_AVAIL, bus + descBytes], [VCOMMON_Q_USED, bus + usedOff]] as const) {
       this.w(off, 4, a % TWO32);
       this.w(off + 4, 4, Math.floor(a / TWO32));
     }
     this.w(VCOMMON_Q_MSIX, 2, VIRTIO_MSI_NO_VECTOR);
     const noff = this.r(VCOMMON_Q_NOFF, 2);
     this.w(VCOMMON_Q_ENABLE, 2, 1);
-    return new GuestVirtqueue<T>(this.k.port, index, rings, this.notify + noff * this.notifyMult);
+    return new GuestVirtqueue<T>(this.k.port, index, rings, this.notify + noff * this.notifyMult, { ...area, bytes });
   }
 
   /** Step 6: DRIVER_OK, with no configuration-change vector. */

@@ -31,7 +31,12 @@ export class GuestVirtqueue<T> {
   private availIdx = 0;
   private lastUsed = 0;
 
-  constructor(private readonly port: GuestPort, readonly index: number, readonly rings: VqRings, private readonly notifyAddr: number) {
+  /**
+   * @param rings CPU addresses of the rings (where the driver reads and writes them)
+   * @param area the allocation behind them: CPU and bus address, bytes (to free it)
+   */
+  constructor(private readonly port: GuestPort, readonly index: number, readonly rings: VqRings, private readonly notifyAddr: number,
+    readonly area?: { readonly paddr: number; readonly dma: number; readonly bytes: number }) {
     for (let i = rings.size - 1; i >= 0; i--) this.free.push(i);
   }
 
@@ -86,6 +91,15 @@ export class GuestVirtqueue<T> {
       d = this.port.read(this.rings.desc + d * VRING_DESC_SIZE + 14, 2).lo & 0xffff;
     }
     return { token: t.token, len };
+  }
+
+  /** virtqueue_detach_unused_buf (after a reset): the token of a chain the device never returned, or undefined. */
+  detachUnused(): T | undefined {
+    const first = this.tokens.entries().next();
+    if (first.done) return undefined;
+    const [id, t] = first.value;
+    this.tokens.delete(id);
+    return t.token;
   }
 
   /** Chains made available and not yet returned. */

@@ -1,0 +1,128 @@
+import { VirtioNetDriver } from '../guest/drivers/virtio-net.js';
+import { pciEnableAts } from '../guest/pci/ats.js';
+import { trafficWorkload } from '../guest/workload/traffic.js';
+import type { GuestKernel } from '../guest/kernel.js';
+import { parseCmdline } from '../machine/cmdline.js';
+import { Machine } from '../machine/machine.js';
+import { vhostNetOf, vhostRegistration, formatVhostRegistration } from '../vhost/api.js';
+import { bootMachine } from './boot.js';
+
+/** One configuration of the vhost figure. */
+export interface VhostBenchConfig {
+  readonly name: string;
+  readonly desc: string;
+  /** QEMU arguments for `devices` virtio-net functions. */
+  args(devices: number): string[];
+  /** The guest turns ATS on itself (a vIOMMU that does not offer device IOTLB: the veto and UNMAP fallback). */
+  readonly forceAts?: boolean;
+}
+
+const rp = (i: number) => ['-device', `pcie-root-port,id=rp${i},chassis=${i + 1}`];
+const nets = (n: number, props: string, onPorts: boolean) =>
+  Array.from({ length: n }, (_, i) => [...(onPorts ? rp(i) : []), '-device', `virtio-net-pci,id=net${i}${onPorts ? `,bus=rp${i}` : ''},${props}`]).flat();
+
+export const VHOST_BENCH_CONFIGS: readonly VhostBenchConfig[] = [
+  { name: 'vhost-deviotlb', desc: 'vhost, intel-iommu device-iotlb=on, guest ATS on: DEVIOTLB_UNMAP',
+    args: (n) => ['-M', 'q35', '-device', 'intel-iommu,device-iotlb=on', ...nets(n, 'vhost=on,iommu_platform=on,ats=on', true)] },
+  { name: 'vhost-unmap-fallback', desc: 'vhost, intel-iommu without device-iotlb, guest forces ATS on: veto, UNMAP fallback',
+    args: (n) => ['-M', 'q35', '-device', 'intel-iommu', ...nets(n, 'vhost=on,iommu_platform=on,ats=on', true)], forceAts: true },
+  { name: 'emulated', desc: 'emulated virtio-net (vhost=off), intel-iommu',
+    args: (n) => ['-M', 'q35', '-device', 'intel-iommu', ...nets(n, 'vhost=off,iommu_platform=on', true)] },
+  { name: 'vhost-no-viommu', desc: 'vhost, no vIOMMU (guest-physical rings)',
+    args: (n) => ['-M', 'q35', ...nets(n, 'vhost=on', true)] },
+];
+
+export interface VhostBenchOptions {
+  readonly packets: number;
+  readonly bytes: number;
+  readonly batch: number;
+  readonly workers: readonly number[];
+  /** Keep buffers mapped (a steady working set of IOVAs). */
+  readonly pool: boolean;
+  readonly configs?: readonly string[];
+}
+
+export interface VhostBenchRow {
+  readonly config: string;
+  readonly workers: number;
+  readonly packets: number;
+  readonly seconds: number;
+  readonly packetsPerSecond: number;
+  /** Device-IOTLB hits / (hits + misses) of the vhost workers, during the timed run; undefined without a device IOTLB. */
+  readonly hitRate: number | undefined;
+  readonly registration: string;
+  readonly ok: boolean;
+}
+
+/** Boots one configuration, warms up, then times the traffic workload (wall clock) and reads the device IOTLB counters. */
+export function runVhostBenchCase(c: VhostBenchConfig, devices: number, o: VhostBenchOptions): VhostBenchRow {
+  const m = Machine.create(parseCmdline(c.args(devices)).config);
+  const vhosts = () => m.pciDevices().map(vhostNetOf).filter((v) => v !== undefined);
+  const counters = () => vhosts().reduce((a, v) => ({ h: a.h + v.stats.iotlbHits, m: a.m + v.stats.iotlbMisses }), { h: 0, m: 0 });
+  let seconds = 0;
+  let before = { h: 0, m: 0 };
+  let after = { h: 0, m: 0 };
+  const timed = (k: GuestKernel) => {
+    const w = trafficWorkload(k.drivers.drivers.find((d): d is VirtioNetDriver => d instanceof VirtioNetDriver)!);
+    return {
+      ...w, name: 'timed-traffic',
+      run: (ctx: Parameters<typeof w.run>[0]) => {
+        // The DMA path alone: the oracle's feed is off while timing (the warm-up run above is checked).
+        const taps = m.pciDevices().map((d) => [d, d.busMaster.as.observer, vhostNetOf(d)?.observer] as const);
+        for (const [d, , v] of taps) {
+          d.busMaster.as.observer = undefined;
+          const x = vhostNetOf(d);
+          if (x && v) x.observer = undefined;
+        }
+        before = counters();
+        const t0 = performance.now();
+        const r = w.run(ctx);
+        seconds = (performance.now() - t0) / 1000;
+        after = counters();
+        for (const [d, o, v] of taps) {
+          d.busMaster.as.observer = o;
+          const x = vhostNetOf(d);
+          if (x) x.observer = v;
+        }
+        return r;
+      },
+    };
+  };
+  const params = { packets: o.packets, bytes: o.bytes, batch: o.batch, pool: o.pool };
+  const report = bootMachine(m, {
+    dmaMode: 'lazy', seed: 1, regress: [], extraWorkloads: [timed],
+    workloads: [{ name: 'traffic', params: { ...params, packets: Math.min(256, o.packets) } }, { name: 'timed-traffic', params }],
+    ...(c.forceAts ? { scenario: (k: GuestKernel) => {
+      for (const d of k.devices) if (d.pci?.vendor === 0x1af4 && d.pci.device === 0x1041) pciEnableAts(d.pci, 12);
+    } } : {}),
+  });
+  const v = vhosts();
+  const lookups = after.h - before.h + after.m - before.m;
+  const packets = o.packets * devices;
+  const row: VhostBenchRow = {
+    config: c.name, workers: devices, packets, seconds, packetsPerSecond: packets / seconds,
+    hitRate: lookups > 0 && v.length ? (after.h - before.h) / lookups : undefined,
+    registration: v.length ? formatVhostRegistration(vhostRegistration(v[0]!)) : 'emulated',
+    ok: report.workloads.every((w) => w.ok) && report.oracle.violations === 0,
+  };
+  for (const x of v) x.close();
+  return row;
+}
+
+export function runVhostBench(o: VhostBenchOptions): VhostBenchRow[] {
+  const rows: VhostBenchRow[] = [];
+  for (const c of VHOST_BENCH_CONFIGS) {
+    if (o.configs && !o.configs.includes(c.name)) continue;
+    for (const n of o.workers) rows.push(runVhostBenchCase(c, n, o));
+  }
+  return rows;
+}
+
+export function formatVhostBench(rows: readonly VhostBenchRow[], o: VhostBenchOptions): string {
+  const lines = [`viommu bench vhost (${o.packets} packets/device, ${o.bytes} data bytes, batch ${o.batch}, ${o.pool ? 'pooled buffers (steady working set)' : 'map/unmap per packet'}, lazy DMA mode)`];
+  lines.push('config                 workers  packets/s  IOTLB hit rate  ok   notifiers');
+  for (const r of rows) {
+    lines.push(`${r.config.padEnd(22)} ${String(r.workers).padStart(7)}  ${Math.round(r.packetsPerSecond).toString().padStart(9)}  ${(r.hitRate === undefined ? '-' : (100 * r.hitRate).toFixed(2) + '%').padStart(14)}  ${(r.ok ? 'yes' : 'NO').padEnd(4)} ${r.registration}`);
+  }
+  return lines.join('\n') + '\n';
+}
