@@ -15,6 +15,7 @@ export const BENCH_VHOST_SPEC: CommandSpec = {
     workers: { type: 'string', arg: 'L', help: 'comma-separated worker counts (1 to 8)', default: '1,2' },
     'per-packet': { type: 'bool', help: 'map/unmap every buffer (default: pooled buffers, a steady working set)' },
     config: { type: 'string', arg: 'L', help: `only these configurations (${VHOST_BENCH_CONFIGS.map((c) => c.name).join(', ')})` },
+    rounds: { type: 'int', arg: 'N', help: 'interleaved rounds, median reported', default: 3 },
     json: { type: 'bool', help: 'rows as JSON' },
   },
   notes: 'Echoed packets, data checked, wall clock, for: vhost with DEVIOTLB_UNMAP (intel-iommu device-iotlb=on),\n'
@@ -42,6 +43,7 @@ export async function runVhostBenchCli(args: readonly string[], io: CliIo): Prom
     batch: Math.min(128, positive('batch', f['batch'] as number)),
     workers: (f['workers'] as string).split(',').map((x) => Math.max(1, Math.min(8, Number(x) || 1))),
     pool: f['per-packet'] !== true,
+    rounds: positive('rounds', f['rounds'] as number),
   };
   if (f['config'] !== undefined) {
     const names = (f['config'] as string).split(',');

@@ -40,6 +40,8 @@ export interface VhostBenchOptions {
   /** Keep buffers mapped (a steady working set of IOVAs). */
   readonly pool: boolean;
   readonly configs?: readonly string[];
+  /** Rounds: every case once per round, interleaved; each row is the median round (a busy machine's noise hits all cases alike). */
+  readonly rounds?: number;
 }
 
 export interface VhostBenchRow {
@@ -110,12 +112,20 @@ export function runVhostBenchCase(c: VhostBenchConfig, devices: number, o: Vhost
 }
 
 export function runVhostBench(o: VhostBenchOptions): VhostBenchRow[] {
-  const rows: VhostBenchRow[] = [];
-  for (const c of VHOST_BENCH_CONFIGS) {
-    if (o.configs && !o.configs.includes(c.name)) continue;
-    for (const n of o.workers) rows.push(runVhostBenchCase(c, n, o));
-  }
-  return rows;
+  const cases = VHOST_BENCH_CONFIGS.filter((c) => !o.configs || o.configs.includes(c.name)).flatMap((c) => o.workers.map((n) => [c, n] as const));
+  const runs = cases.map((): VhostBenchRow[] => []);
+  for (let r = 0; r < Math.max(1, o.rounds ?? 1); r++) cases.forEach(([c, n], i) => runs[i]!.push(runVhostBenchCase(c, n, o)));
+  return runs.map((rs) => {
+    const sorted = [...rs].sort((a, b) => a.packetsPerSecond - b.packetsPerSecond);
+    return { ...sorted[Math.floor(sorted.length / 2)]!, ok: rs.every((x) => x.ok) };
+  });
+}
+
+/** Throughput of `a` over `b` for the same worker count (undefined when either is missing). */
+export function vhostBenchRatio(rows: readonly VhostBenchRow[], a: string, b: string, workers: number): number | undefined {
+  const x = rows.find((r) => r.config === a && r.workers === workers);
+  const y = rows.find((r) => r.config === b && r.workers === workers);
+  return x && y ? y.packetsPerSecond / x.packetsPerSecond : undefined;
 }
 
 export function formatVhostBench(rows: readonly VhostBenchRow[], o: VhostBenchOptions): string {
@@ -123,6 +133,12 @@ export function formatVhostBench(rows: readonly VhostBenchRow[], o: VhostBenchOp
   lines.push('config                 workers  packets/s  IOTLB hit rate  ok   notifiers');
   for (const r of rows) {
     lines.push(`${r.config.padEnd(22)} ${String(r.workers).padStart(7)}  ${Math.round(r.packetsPerSecond).toString().padStart(9)}  ${(r.hitRate === undefined ? '-' : (100 * r.hitRate).toFixed(2) + '%').padStart(14)}  ${(r.ok ? 'yes' : 'NO').padEnd(4)} ${r.registration}`);
+  }
+  for (const n of o.workers) {
+    for (const a of ['vhost-deviotlb', 'vhost-unmap-fallback']) {
+      const q = vhostBenchRatio(rows, a, 'vhost-no-viommu', n);
+      if (q !== undefined) lines.push(`${a} vs vhost-no-viommu at ${n} worker${n > 1 ? 's' : ''}: time per packet ${q.toFixed(2)}x (target <= 1.25x)`);
+    }
   }
   return lines.join('\n') + '\n';
 }

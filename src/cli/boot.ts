@@ -9,6 +9,7 @@ import { infoMtree } from '../memory/mtree.js';
 import { installDmaTap } from '../machine/dma-tap.js';
 import { loadMachineConfig } from '../machine/load-config.js';
 import { Machine } from '../machine/machine.js';
+import { humanMonitorCommand } from '../machine/monitor/hmp.js';
 import { infoPci } from '../machine/monitor/info-pci.js';
 import { commandHelp, parseArgs, type CommandSpec } from './args.js';
 import { handleDumpDtb } from './dumpdtb.js';
@@ -27,7 +28,7 @@ export const BOOT_SPEC: CommandSpec = {
     seed: { type: 'int', arg: 'N', help: 'seed of the guest workloads', default: 1 },
     firmware: { type: 'string', help: 'firmware description the guest reads where a board has both', choices: ['dt', 'acpi'] },
     'edu-dma-bits': { type: 'int', arg: 'N', help: "DMA mask the guest's edu driver asks for (QEMU edu dma_mask)" },
-    info: { type: 'bool', help: 'print info pci and info mtree after the boot' },
+    info: { type: 'bool', help: 'print info pci, info mtree and info iommu after the boot' },
   },
   notes: 'Exits 1 if the DMA oracle saw a violation or a workload failed.',
 };
@@ -66,6 +67,8 @@ export async function runBoot(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(infoPci([machine.rootBus]));
     io.stdout.write('(qemu) info mtree\n');
     io.stdout.write(infoMtree(machine.mem));
+    io.stdout.write('(qemu) info iommu\n');
+    io.stdout.write(humanMonitorCommand(machine, 'info iommu'));
   }
   return reportFailed(report) ? 1 : 0;
 }

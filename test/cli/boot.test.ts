@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runViommu } from '../../src/cli/main.js';
+import { repoPath } from '../helpers/paths.js';
 
 async function run(args: string[]) {
   let out = '';
@@ -38,13 +40,16 @@ t.test('the default machine has a vhost virtio-net (dev-iotlb) and an emulated o
   t.match(r.out, /0 violations/);
 });
 
-t.test('viommu boot --info also prints info pci and info mtree', async (t) => {
+t.test('viommu boot --info also prints info pci, info mtree and info iommu', async (t) => {
   const r = await run(['boot', '--info']);
   t.equal(r.code, 0);
   t.match(r.out, /\(qemu\) info pci\n {2}Bus {2}0, device {3}0, function 0:\n {4}Host bridge: PCI device 8086:29c0/);
   t.match(r.out, /Class 0255: PCI device 1234:11e8/);
   t.match(r.out, /\(qemu\) info mtree\naddress-space: memory\n {2}0000000000000000-ffffffffffffffff \(prio 0, i\/o\): system/);
   t.match(r.out, /address-space: edu\n {2}0000000000000000-ffffffffffffffff \(prio 0, i\/o\): bus master container/);
+  t.match(r.out, /\(qemu\) info iommu\nintel-iommu at 0xfed90000: VT-d 1\.0, legacy mode, aw-bits 39/);
+  t.match(r.out, /translation enabled; root table 0x[0-9a-f]+/);
+  t.match(r.out, /00:01\.0: DID \d+, TT 0 \(multi-level\), AW 1 \(3-level\)/);
 });
 
 t.test('viommu boot takes a JSON config or QEMU options after --', async (t) => {
@@ -69,4 +74,12 @@ t.test('a bad config is a usage error naming the field', async (t) => {
   t.equal(r.err, "viommu: devices[0].addr: Property 'edu.addr' doesn't take value 'zz'\n");
   const c = await run(['boot', '--', '-M', 'q35', '-bogus']);
   t.same([c.code, c.err], [2, 'viommu: -bogus: invalid option\n']);
+});
+
+t.test('the built executable runs as `npx viommu` runs it: boot of virt + smmuv3 + edu, oracle clean', async (t) => {
+  const exe = repoPath('dist', 'viommu.js');
+  t.ok(statSync(exe).mode & 0o111, 'dist/viommu.js is executable');
+  const out = execFileSync(exe, ['boot', '--', '-M', 'virt,iommu=smmuv3', '-device', 'edu'], { encoding: 'utf8' });
+  t.match(out, /DMA oracle: \d+ accesses checked .* 0 violations/);
+  t.match(out, /RESULT: ok/);
 });

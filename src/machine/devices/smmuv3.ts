@@ -14,7 +14,7 @@ export const VIRT_SMMU_SPI = 74;
 
 /**
  * `arm-smmuv3` properties. QEMU 7.2 has only bus_num and primary-bus (set
- * by the board); `ats` and `ssidsize` exist in later QEMU only with
+ * by the board); `stage` is later QEMU's (8.1+; only 1 here); `ats` and `ssidsize` exist in later QEMU only with
  * accel=on, here they work in full emulation. Set them with
  * `-global arm-smmuv3.ats=on` on `-M virt,iommu=smmuv3`.
  */
@@ -24,6 +24,7 @@ export const smmuv3Type: SystemDeviceType<Machine> = {
   bus: 'system',
   props: [
     { name: 'ats', type: { kind: 'bool' }, default: false, desc: 'ATS: IDR0.ATS, Translation Requests, CMD_ATC_INV -> DEVIOTLB_UNMAP' },
+    { name: 'stage', type: { kind: 'string' }, default: '1', desc: 'translation stages (later QEMU\'s property): only 1; 2 and nested are refused' },
     { name: 'ssidsize', type: { kind: 'uint', bits: 8 }, default: 0n, desc: 'IDR1.SSIDSIZE: SubstreamID bits (0..20)' },
     { name: 'x-qemu72', type: { kind: 'bool' }, default: false, desc: `QEMU 7.2's departures from the architecture: ${SMMUV3_QEMU72_DEPARTURES.join('; ')}; and its IORT ID counts` },
   ],
@@ -83,6 +84,12 @@ export function createVirtSmmuv3(m: Machine, rootBus: PCIBus, intc: InterruptLin
     }
   }
   const props = m.registry.resolve(smmuv3Type, globals);
+  // Later QEMU (8.1+) names the stages with `stage`; viommu models stage 1 only (IDR0.S2P = 0).
+  const stage = props.str('stage') ?? '1';
+  if (stage !== '1') {
+    throw new ConfigError('-global arm-smmuv3.stage', stage === '2' || stage === 'nested'
+      ? `stage=${stage}: viommu's SMMUv3 implements stage 1 only (IDR0.S2P = 0); use stage=1` : `'${stage}' is not a valid stage`, ['1']);
+  }
   const ssidsize = props.num('ssidsize');
   if (ssidsize > 20) throw new ConfigError('-global arm-smmuv3.ssidsize', `${ssidsize} is above 20 (a SubstreamID has at most 20 bits)`, ['0..20']);
   const smmu = new Smmuv3(m.mem, m.systemAs, m.log, { ats: props.bool('ats'), ssidsize, qemu72: props.bool('x-qemu72') });

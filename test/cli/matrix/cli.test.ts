@@ -44,9 +44,9 @@ t.test('--json: the MatrixResult, no progress bar; the regression columns for on
 });
 
 t.test('the terminal table: a progress bar only on a terminal; refusals as footnotes', async (t) => {
-  const tty = await run(['matrix', '--viommu', 'smmuv3,ats=off', '--scenario', 'steady', '--mode', 'fixed'], true);
+  const tty = await run(['matrix', '--viommu', 'smmuv3,ats=off', '--consumer', 'vfio', '--consumer', 'edu', '--scenario', 'steady', '--mode', 'fixed'], true);
   t.match(tty.out, /\r\[#+\] 4\/4 /, 'progress on a terminal');
-  const plain = await run(['matrix', '--viommu', 'smmuv3,ats=off', '--scenario', 'steady', '--mode', 'fixed']);
+  const plain = await run(['matrix', '--viommu', 'smmuv3,ats=off', '--consumer', 'vfio', '--consumer', 'edu', '--scenario', 'steady', '--mode', 'fixed']);
   t.notMatch(plain.out, /\r/, 'no progress when not a terminal');
   t.match(plain.out, /^mode fixed: 4 cells, 2 works, 2 refused, 0 broken$/m);
   t.match(plain.out, /^smmuv3,ats=off +vfio +off +refused \[1\]$/m);

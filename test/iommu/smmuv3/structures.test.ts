@@ -67,6 +67,12 @@ t.test('STE decoding: abort (no event), bypass, stage 2 refused, S1STALLD, reser
   t.same(run(1 | (4 << 1)), { ok: true, ev: [] }, 'Config 0b100: bypass');
   t.same(run(1 | (6 << 1)), { ok: false, ev: [0x04] }, 'Config 0b110 (stage 2, S2P = 0): C_BAD_STE');
   t.match(r.smmu.lastGuestError, /does not support stage 2/);
+  t.same(run(1 | (7 << 1)), { ok: false, ev: [0x04] }, 'Config 0b111 (nested): C_BAD_STE');
+  for (const stage of ['2', 'nested']) {
+    t.throws(() => rig({ globals: [`stage=${stage}`] }), /stage=.*implements stage 1 only \(IDR0\.S2P = 0\); use stage=1/,
+      `-global arm-smmuv3.stage=${stage} is refused with a clear message`);
+  }
+  t.equal(rig({ globals: ['stage=1'] }).g.r32(0) & 3, 2, 'stage=1: IDR0.S1P only');
   t.same(run(1 | (5 << 1) | CD_BASE, 0, 1 << 27), { ok: false, ev: [0x04] }, 'S1STALLD with no stall model: C_BAD_STE');
   t.same(run(1 | (5 << 1) | CD_BASE, 2 << 27, 3), { ok: false, ev: [0x04] }, 'S1DSS = 0b11 with substreams: C_BAD_STE');
   t.same(run(1 | (5 << 1) | CD_BASE, 5 << 27, 2), { ok: false, ev: [0x04] }, 'S1CDMax 5 > SSIDSIZE 4: C_BAD_STE');

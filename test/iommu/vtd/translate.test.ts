@@ -75,13 +75,27 @@ t.test('each fault reason of the root/context lookup and the walk, recorded in F
       v.map(v.bringUp(), 3, 0x200000, 0x401000, 3, 2);
       return 0x200000;
     }, 0xc],
+    ['a 1G leaf with bits [29:12] set (0xc)', (v) => {
+      v.map(v.bringUp(), 3, 0x40000000, 0x40001000, 3, 3);
+      return 0x40000000;
+    }, 0xc],
+    ['TM (bit 62) in a leaf without device-iotlb (0xc)', (v) => {
+      v.map(v.bringUp(), 3, 0x1000, 2 ** 62 + 0x200000, 3);
+      return 0x1000;
+    }, 0xc],
+    ['PS in a level-4 entry (0xc)', (v) => {
+      const s = v.bringUp({ aw: 2 });
+      v.map(s, 4, 0x1000, 0x200000, 3);
+      v.st64(s, BigInt(v.mem.read(s, 8).lo) | 0x80n);
+      return 0x1000;
+    }, 0xc, true],
     ['an output in the interrupt range (0xe)', (v) => {
       v.map(v.bringUp(), 3, 0x1000, 0xfee00000, 3);
       return 0x1000;
     }, 0xe],
   ];
-  for (const [name, setup, reason] of cases) {
-    const v = vtdMachine();
+  for (const [name, setup, reason, aw48] of cases) {
+    const v = vtdMachine(aw48 ? 'aw-bits=48' : '');
     const at = setup(v);
     const res = at < 0 ? v.dmaWrite(-at, [1]) : v.dmaRead(at).res;
     t.not(res, MEMTX_OK, `${name}: the access fails`);
