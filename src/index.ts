@@ -59,6 +59,12 @@ export type {
   MatrixCell, MatrixTotals, MatrixResult, MatrixOptions,
 } from './cli/matrix/types.js';
 
+// Fuzzing the guest-facing surfaces (`viommu fuzz`).
+export { runFuzz, replayReproducer, makeFuzzTarget, fuzzTargetNames, type FuzzRunOptions } from './machine/fuzz/run.js';
+export { fuzzTarget, runInput, type FuzzOptions, type TargetStats, type FoundFailure } from './machine/fuzz/engine.js';
+export { loadReproducer, saveReproducer, type Reproducer } from './machine/fuzz/repro.js';
+export type { FuzzTarget, FuzzInput, Op as FuzzOp, Failure as FuzzFailure, FailureKind as FuzzFailureKind } from './machine/fuzz/types.js';
+
 // The rooms, whole.
 /** src/base: VirtualClock and timers, Xorshift32, ConfigError and "did you mean", IRQ lines, the event log. */
 export * as base from './base/index.js';

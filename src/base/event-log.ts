@@ -12,19 +12,31 @@ export interface LogLine {
   readonly text: string;
 }
 
+/** Lines a log keeps (a guest that makes a device log on every access must not grow it without bound). */
+export const EVENT_LOG_MAX_LINES = 100_000;
+
 /**
  * A machine's log: dmesg-style lines stamped with virtual time, kept in
- * order for boot reports and tests, optionally echoed to a sink.
+ * order for boot reports and tests, optionally echoed to a sink. It keeps
+ * at most `maxLines`: past that the oldest tenth goes (counted in
+ * `dropped`), like a kernel ring buffer; the sink still sees every line.
  */
 export class EventLog {
   readonly lines: LogLine[] = [];
   sink: ((line: string) => void) | undefined;
+  /** Lines removed to stay within maxLines. */
+  dropped = 0;
 
-  constructor(private readonly clock: VirtualClock) {}
+  constructor(private readonly clock: VirtualClock, private readonly maxLines = EVENT_LOG_MAX_LINES) {}
 
   log(level: LogLevel, source: string, text: string): void {
     const line = { t: this.clock.now, level, source, text };
     this.lines.push(line);
+    if (this.lines.length > this.maxLines) {
+      const n = Math.max(1, Math.floor(this.maxLines / 10));
+      this.lines.splice(0, n);
+      this.dropped += n;
+    }
     this.sink?.(formatLogLine(line));
   }
   err(source: string, text: string): void {

@@ -7,6 +7,8 @@ import { commandHelp, parseArgs, type CommandSpec } from './args.js';
 import type { CliIo } from './io.js';
 import { errorLines, UsageError } from './usage-error.js';
 import { BENCH_VHOST_SPEC, runVhostBenchCli } from './bench-vhost-cli.js';
+import { runIotlbSweep } from './bench-run-sweep.js';
+import { traceFor, writeTraceFile } from './trace-file.js';
 
 /** `viommu bench iotlb`: the standard IOTLB workload (iotlb-std/1). */
 export const BENCH_IOTLB_SPEC: CommandSpec = {
@@ -28,17 +30,38 @@ export const BENCH_IOTLB_SPEC: CommandSpec = {
     ways: { type: 'int', arg: 'N', unsigned: true, help: 'IOTLB associativity (1, 2, 4, 8, 16)', default: BENCH_DEFAULTS.ways },
     policy: { type: 'string', help: 'IOTLB replacement policy', arg: IOTLB_POLICIES.join('|'), default: BENCH_DEFAULTS.policy },
     coherence: { type: 'string', help: 'worker IOTLB coherence', arg: COHERENCE_MODES.join('|'), default: BENCH_DEFAULTS.coherence },
+    sweep: {
+      type: 'string', arg: 'K=V,V,...', repeatable: true,
+      help: 'run once per value of option K (workers, ws, pages, ops, capacity, ways, iommu, pattern, policy, coherence); several sweeps run their cartesian product',
+    },
+    html: {
+      type: 'string', arg: 'FILE',
+      help: 'write an HTML report with SVG charts (throughput and hit rate along each swept option, a table of runs); without --sweep it runs workers=0,1,2 at --ws and ws=256,1024,4096,16384 at --workers',
+    },
+    trace: { type: 'string', arg: 'FILE.json', help: 'write a Chrome trace-event file (one run, --workers 0): IOTLB misses and fills per miss pass (Perfetto, chrome://tracing)' },
   },
   notes: 'The workload (shared/bench/IOTLB-WORKLOAD.md): guest page tables for --pages IOVA pages, then --ops\n'
     + 'translations of a stream over --ws of them, timed. Exits 1 if a translation faulted.\n'
+    + 'A sweep prints one line per run (or a JSON array with --json) and shows a progress bar on stderr when it is a terminal.\n'
     + 'Recorded figures and the commands that produced them: bench/RESULTS.md.',
 };
 
 /** The benchmarks `viommu bench` runs, by name. */
 export const BENCHMARKS: Readonly<Record<string, CommandSpec>> = { iotlb: BENCH_IOTLB_SPEC, vhost: BENCH_VHOST_SPEC };
 
+/** What `bench iotlb` was asked for besides the options of one run. */
+export interface IotlbCliArgs {
+  opts: IotlbBenchOptions;
+  json: boolean;
+  help: boolean;
+  /** --sweep KEY=V,... in order. */
+  sweeps: string[];
+  html?: string;
+  trace?: string;
+}
+
 /** Parses `bench iotlb` flags (--name value or --name=value). */
-export function parseIotlbArgs(args: readonly string[]): { opts: IotlbBenchOptions; json: boolean; help: boolean } {
+export function parseIotlbArgs(args: readonly string[]): IotlbCliArgs {
   const a = parseArgs(BENCH_IOTLB_SPEC, args);
   if (a.positional.length > 0 || a.rest.length > 0) throw new UsageError(`unexpected argument '${a.positional[0] ?? '--'}'`);
   const f = a.flags;
@@ -47,7 +70,11 @@ export function parseIotlbArgs(args: readonly string[]): { opts: IotlbBenchOptio
     seed: f['seed'] as number, workers: f['workers'] as number, iommu: f['iommu'] as string, capacity: f['capacity'] as number,
     ways: f['ways'] as number, policy: f['policy'] as IotlbPolicy, coherence: f['coherence'] as CoherenceMode,
   };
-  return { opts, json: f['json'] === true, help: a.help };
+  return {
+    opts, json: f['json'] === true, help: a.help, sweeps: (f['sweep'] as string[] | undefined) ?? [],
+    ...(f['html'] !== undefined ? { html: f['html'] as string } : {}),
+    ...(f['trace'] !== undefined ? { trace: f['trace'] as string } : {}),
+  };
 }
 
 /** `viommu bench --help`: the list of benchmarks. */
@@ -96,13 +123,17 @@ export async function runBench(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`unknown benchmark '${what}'${near ? `; did you mean '${near}'?` : ''}`);
   }
   if (what === 'vhost') return runVhostBenchCli(rest, io);
-  const { opts, json, help } = parseIotlbArgs(rest);
+  const cli = parseIotlbArgs(rest);
+  const { opts, json, help } = cli;
   if (help) {
     io.stdout.write(commandHelp(BENCH_IOTLB_SPEC));
     return 0;
   }
   try {
-    const r = await runIotlbBench(opts);
+    if (cli.sweeps.length || cli.html !== undefined) return await runIotlbSweep(cli, ['bench', 'iotlb', ...rest], io);
+    const trace = traceFor(cli.trace);
+    const r = await runIotlbBench(opts, trace);
+    if (trace && cli.trace !== undefined) writeTraceFile(cli.trace, trace, (m) => io.stderr.write(`viommu bench iotlb: ${m}\n`));
     io.stdout.write(json ? `${JSON.stringify(r)}\n` : formatIotlbResult(r));
     return r.faults === 0 ? 0 : 1;
   } catch (e) {

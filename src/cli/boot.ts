@@ -14,6 +14,7 @@ import { infoPci } from '../machine/monitor/info-pci.js';
 import { commandHelp, parseArgs, type CommandSpec } from './args.js';
 import { handleDumpDtb } from './dumpdtb.js';
 import type { CliIo } from './io.js';
+import { TRACE_FLAG, traceFor, writeTraceFile } from './trace-file.js';
 import { UsageError } from './usage-error.js';
 
 export const BOOT_SPEC: CommandSpec = {
@@ -29,6 +30,7 @@ export const BOOT_SPEC: CommandSpec = {
     firmware: { type: 'string', help: 'firmware description the guest reads where a board has both', choices: ['dt', 'acpi'] },
     'edu-dma-bits': { type: 'int', arg: 'N', help: "DMA mask the guest's edu driver asks for (QEMU edu dma_mask)" },
     info: { type: 'bool', help: 'print info pci, info mtree and info iommu after the boot' },
+    trace: TRACE_FLAG,
   },
   notes: 'Exits 1 if the DMA oracle saw a violation or a workload failed.',
 };
@@ -60,7 +62,11 @@ export async function runBoot(argv: string[], io: CliIo): Promise<number> {
   }
   const dumped = handleDumpDtb(machine, (msg) => io.stderr.write(`viommu: ${msg}\n`));
   if (dumped !== undefined) return dumped;
+  const traceFile = a.flags['trace'] as string | undefined;
+  const trace = traceFor(traceFile);
+  if (trace) machine.mem.tracer.attach(trace, () => machine.clock.now);
   const report = bootMachine(machine, options);
+  if (trace && traceFile !== undefined) writeTraceFile(traceFile, trace, (m) => io.stderr.write(`viommu: ${m}\n`));
   io.stdout.write(a.flags['json'] ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   if (a.flags['info']) {
     io.stdout.write('(qemu) info pci\n');

@@ -8,6 +8,7 @@ import { formatJson, formatTap } from './hotplug/report.js';
 import { DEFAULT_HOTPLUG_MACHINE, runHotplugScript } from './hotplug/run.js';
 import { ScriptError } from './hotplug/script.js';
 import type { CliIo } from './io.js';
+import { TRACE_FLAG, traceFor, writeTraceFile } from './trace-file.js';
 import { UsageError } from './usage-error.js';
 
 function actionList(): string {
@@ -24,6 +25,7 @@ export const HOTPLUG_SPEC: CommandSpec = {
     json: { type: 'bool', help: 'print a machine-readable log of every step instead of TAP' },
     seed: { type: 'int', arg: 'N', help: 'seed of the machine, the guest and the script\'s DMA data (default: the header\'s, else 1)' },
     log: { type: 'bool', help: 'also print the machine and guest log' },
+    trace: TRACE_FLAG,
   },
   notes: [
     'Each line is one JSON object: an optional header {"machine": "-M q35 ..." | {...}, "boot": {...}},',
@@ -64,13 +66,17 @@ export async function runHotplug(argv: string[], io: CliIo): Promise<number> {
       throw e;
     }
   }
+  const traceFile = a.flags['trace'] as string | undefined;
+  const trace = traceFor(traceFile);
   try {
     const run = runHotplugScript(text, file, {
+      ...(trace ? { trace } : {}),
       ...(machine ? { machine } : {}),
       ...(a.flags['seed'] !== undefined ? { seed: a.flags['seed'] as number } : {}),
     });
     const withLog = a.flags['log'] === true;
     io.stdout.write(a.flags['json'] ? formatJson(run, withLog) : formatTap(run, withLog));
+    if (trace && traceFile !== undefined) writeTraceFile(traceFile, trace, (m) => io.stderr.write(`viommu: ${m}\n`));
     return run.failed > 0 ? 1 : 0;
   } catch (e) {
     if (e instanceof ScriptError) throw new UsageError(`hotplug: ${e.message}`);

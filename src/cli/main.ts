@@ -4,6 +4,7 @@ import { BENCHMARKS, runBench } from './bench.js';
 import { BOOT_SPEC, runBoot } from './boot.js';
 import { FIRMWARE_SPEC, runFirmware } from './firmware.js';
 import { HOTPLUG_SPEC, runHotplug } from './hotplug.js';
+import { FUZZ_SPEC, runFuzzCommand } from './fuzz.js';
 import type { CliIo } from './io.js';
 import { MATRIX_SPEC, runMatrixCommand } from './matrix/command.js';
 import { errorLines, UsageError } from './usage-error.js';
@@ -45,6 +46,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'run every vIOMMU x consumer x guest ATS x scenario combination (and the regression modes): works / refused / broken',
     specs: [MATRIX_SPEC],
     run: runMatrixCommand,
+  },
+  fuzz: {
+    summary: 'fuzz the guest-facing surfaces with seeded inputs; --replay FILE reruns a reproducer',
+    specs: [FUZZ_SPEC],
+    run: runFuzzCommand,
   },
 };
 

@@ -3,9 +3,10 @@ import {
   type IommuTranslator, type MemoryRegion, type MemorySystem, type MemTxAttrs,
 } from '../memory/index.js';
 import {
-  E2BIG, IOMMU_NOTIFIER_NONE, IOMMU_NOTIFIER_UNMAP, iommuError, type IOMMUNotifier, type IOMMUNotifyEntry,
+  E2BIG, IOMMU_NOTIFIER_DEVIOTLB_UNMAP, IOMMU_NOTIFIER_NONE, IOMMU_NOTIFIER_UNMAP, iommuError, type IOMMUNotifier, type IOMMUNotifyEntry,
   type IOMMUTLBEvent, type IommuError,
 } from './notifier.js';
+import { hex, type TraceTrack, type Tracer } from '../base/trace.js';
 
 /** What a vIOMMU may supply instead of subclassing (IOMMUMemoryRegionClass). */
 export interface IommuRegionOps {
@@ -44,7 +45,11 @@ export class IommuMemoryRegion implements IommuTranslator {
   private notifyFlags = IOMMU_NOTIFIER_NONE;
   protected readonly ops: IommuRegionOps;
 
+  /** The machine's tracer (notifier deliveries). */
+  protected readonly tracer: Tracer;
+
   constructor(sys: MemorySystem, readonly name: string, size: number | bigint, opts: IommuRegionOptions = {}) {
+    this.tracer = sys.tracer;
     this.ops = opts.ops ?? {};
     this.targetAs = opts.targetAs ?? null;
     this.mr = sys.iommu(name, size, this);
@@ -121,17 +126,28 @@ export class IommuMemoryRegion implements IommuTranslator {
    * UNMAP carrying a permission is refused as an error (QEMU asserts).
    */
   notify(iommuIndex: number, event: IOMMUTLBEvent): IommuError | null {
+    const trace = this.notifyTrace();
     for (const n of [...this.notifiers]) {
       if (n.iommuIndex !== iommuIndex) continue;
-      const err = notifyOne(n, event);
+      const err = notifyOne(n, event, trace);
       if (err) return err;
     }
     return null;
   }
 
+  /** Where deliveries are traced, while the machine's tracer is on. */
+  notifyTrace(): NotifyTrace | undefined {
+    return this.tracer.on ? { tracer: this.tracer, where: { group: 'vIOMMU notifiers', track: this.name } } : undefined;
+  }
+
+  /** memory_region_notify_iommu_one for one of this region's notifiers (replays, per-notifier UNMAPs), traced. */
+  deliver(n: IOMMUNotifier, event: IOMMUTLBEvent): IommuError | null {
+    return notifyOne(n, event, this.notifyTrace());
+  }
+
   /** memory_region_unmap_iommu_notifier_range: UNMAP the notifier's whole range to it alone. */
   unmapNotifierRange(n: IOMMUNotifier): void {
-    notifyOne(n, {
+    this.deliver(n, {
       type: IOMMU_NOTIFIER_UNMAP,
       entry: { targetAs: this.targetAs, iova: n.start, translatedAddr: 0n, addrMask: n.end - n.start, perm: IOMMU_NONE },
     });
@@ -180,7 +196,7 @@ export function toNotifyEntry(e: IOMMUTLBEntry): IOMMUNotifyEntry {
  * entry is cropped to the notifier range; (4) delivered only if the event
  * type is among the notifier's flags.
  */
-export function notifyOne(n: IOMMUNotifier, event: IOMMUTLBEvent): IommuError | null {
+export function notifyOne(n: IOMMUNotifier, event: IOMMUTLBEvent, trace?: NotifyTrace): IommuError | null {
   const e = event.entry;
   if (event.type === IOMMU_NOTIFIER_UNMAP && e.perm !== IOMMU_NONE) {
     return iommuError(22, `UNMAP event at 0x${e.iova.toString(16)} carries permission ${e.perm}`);
@@ -191,8 +207,24 @@ export function notifyOne(n: IOMMUNotifier, event: IOMMUTLBEvent): IommuError | 
   const iova = e.iova > n.start ? e.iova : n.start;
   const end = entryEnd < n.end ? entryEnd : n.end;
   const cropped: IOMMUNotifyEntry = { ...e, iova, addrMask: end - iova };
+  if (trace === undefined) {
+    n.notify(n, cropped);
+    return null;
+  }
+  // A span per delivery: what the consumer does (vhost IOTLB message, VFIO map) nests inside.
+  const name = event.type === IOMMU_NOTIFIER_UNMAP ? 'notify UNMAP' : event.type === IOMMU_NOTIFIER_DEVIOTLB_UNMAP ? 'notify DEVIOTLB_UNMAP' : 'notify MAP';
+  trace.tracer.begin(trace.where, 'notify', name, {
+    iova: hex(Number(iova)), size: hex(Number(cropped.addrMask) + 1), perm: cropped.perm, flags: n.notifierFlags,
+  });
   n.notify(n, cropped);
+  trace.tracer.end(trace.where, 'notify', name);
   return null;
+}
+
+/** Where notifyOne records a delivery (when the machine's tracer is on). */
+export interface NotifyTrace {
+  readonly tracer: Tracer;
+  readonly where: TraceTrack;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { withDmaTrace } from './dma-trace.js';
 import type { DmaObserver } from '../guest/oracle/observation.js';
 import { outcomeOf } from '../guest/oracle/observation.js';
 import { MEMTX_OK } from '../memory/attrs.js';
@@ -18,6 +19,7 @@ import { VirtioNetPci } from '../virtio/net/virtio-net-pci.js';
  * later (hot-plug) are tapped as they arrive.
  */
 export function installDmaTap(m: Machine, sink: DmaObserver): void {
+  sink = withDmaTrace(sink, m.mem.tracer);
   const msi = m.describe().interrupts.msi;
   const inDoorbell = (a: number): boolean => msi !== undefined && a >= msi.base && a < msi.base + msi.size;
   const tap = (dev: PCIDevice): void => {

@@ -1,3 +1,4 @@
+import { Tracer } from '../base/trace.js';
 import { AddressSpace } from './address-space.js';
 import { FlatView, flatRangeEqual, flatViewRoot, type FlatRange } from './flat-view.js';
 import type { IommuTranslator } from './iommu-types.js';
@@ -23,6 +24,8 @@ const MAX_NESTED_UPDATES = 16;
  */
 export class MemorySystem implements TopologyOwner {
   readonly addressSpaces: AddressSpace[] = [];
+  /** The machine's tracer (off until a sink is attached; base/trace.ts). */
+  readonly tracer = new Tracer();
   readonly ramBlocks: RamBlock[] = [];
   private readonly registrations: Registration[] = [];
   private depth = 0;

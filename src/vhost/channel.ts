@@ -40,6 +40,8 @@ const CONTROL_WORDS = 6 * LINE;
 export const STATE_STARTING = 0;
 export const STATE_READY = 1;
 export const STATE_FAILED = 2;
+/** The worker ended itself after an idle period; the machine starts another at the next kick (the vring indices stay here). */
+export const STATE_IDLE = 3;
 export const CRASH_THROW = 1;
 export const CRASH_HANG = 2;
 

@@ -113,13 +113,14 @@ export function iommuPermToVhost(perm: number): number | undefined {
   return undefined;
 }
 
-const TYPE_NAMES: Record<number, string> = {
+/** Names of the vhost IOTLB message types (vhost_types.h), for logs and traces. */
+export const VHOST_IOTLB_TYPE_NAMES: Readonly<Record<number, string>> = {
   [VHOST_IOTLB_MISS]: 'MISS', [VHOST_IOTLB_UPDATE]: 'UPDATE', [VHOST_IOTLB_INVALIDATE]: 'INVALIDATE',
   [VHOST_IOTLB_ACCESS_FAIL]: 'ACCESS_FAIL', [VHOST_IOTLB_BATCH_BEGIN]: 'BATCH_BEGIN', [VHOST_IOTLB_BATCH_END]: 'BATCH_END',
 };
 
 /** "UPDATE iova 0x1000 size 0x1000 uaddr 0x7f0000001000 perm 3" for traces and tests. */
 export function formatIotlbMsg(m: VhostIotlbMsg): string {
-  const name = TYPE_NAMES[m.type] ?? `type ${m.type}`;
+  const name = VHOST_IOTLB_TYPE_NAMES[m.type] ?? `type ${m.type}`;
   return `${name} iova 0x${m.iova.toString(16)} size 0x${m.size.toString(16)} uaddr 0x${m.uaddr.toString(16)} perm ${m.perm}`;
 }

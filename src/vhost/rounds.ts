@@ -1,14 +1,22 @@
 import type { VirtualClock } from '../base/clock.js';
+import type { TraceTrack, Tracer } from '../base/trace.js';
 import type { NetPeer } from '../virtio/net/peer.js';
 import type { WireRing } from '../virtio/net/wire.js';
 import {
   MAX_VQS, OBS_ERROR, OBS_FAULT, OBS_FIELDS, OBS_SLOTS, ST_ACCESS_FAILS, ST_INVALIDATES, ST_MISSES, ST_RX_PACKETS,
-  ST_TX_PACKETS, ST_UPDATES, STATE_FAILED, VQ_CALLS, W_DONE, W_MAIN_WAKE, W_OBS_HEAD, W_OBS_ON, W_OBS_TAIL, W_STATE,
+  ST_TX_PACKETS, ST_UPDATES, STATE_FAILED, STATE_IDLE, VQ_CALLS, W_DONE, W_MAIN_WAKE, W_OBS_HEAD, W_OBS_ON, W_OBS_TAIL, W_STATE,
 } from './channel.js';
 import {
-  formatIotlbMsg, iotlbMsg, VHOST_ACCESS_RO, VHOST_ACCESS_WO, VHOST_IOTLB_ACCESS_FAIL, VHOST_IOTLB_MISS, type VhostIotlbMsg,
+  formatIotlbMsg, iotlbMsg, VHOST_ACCESS_RO, VHOST_IOTLB_TYPE_NAMES, VHOST_ACCESS_WO, VHOST_IOTLB_ACCESS_FAIL, VHOST_IOTLB_MISS, type VhostIotlbMsg,
 } from './msg.js';
 import type { VhostWorkerHandle } from './worker-host.js';
+
+/** One vhost IOTLB message in the trace (vhost_msg_v2: MISS from the worker, UPDATE / INVALIDATE / ACCESS_FAIL to it). */
+function traceVhostMsg(tracer: Tracer, where: TraceTrack, m: VhostIotlbMsg, dir: string): void {
+  tracer.instant(where, 'vhost', `vhost ${VHOST_IOTLB_TYPE_NAMES[m.type] ?? `IOTLB msg ${m.type}`}`, {
+    dir, iova: `0x${m.iova.toString(16)}`, size: `0x${m.size.toString(16)}`, uaddr: `0x${m.uaddr.toString(16)}`, perm: m.perm,
+  });
+}
 
 /** One DMA access the vhost worker made, as the machine reports it to the oracle. */
 export interface VhostDmaAccess {
@@ -33,6 +41,8 @@ export interface RoundHooks {
   call(vq: number): void;
 }
 
+/** runOnce: the worker had ended itself after an idle period. */
+const IDLE = -2;
 /** Rounds in one run before the machine gives the guest control back (a live-lock guard). */
 const MAX_ROUNDS = 256;
 
@@ -69,8 +79,12 @@ export class VhostRounds {
     }
   }
 
+  /** Where messages are traced (set by the device; recorded while the machine's tracer is on). */
+  trace: { readonly tracer: Tracer; readonly where: TraceTrack } | undefined = undefined;
+
   /** Posts a message for the worker's next round; a full ring is drained by a round first. */
   post(m: VhostIotlbMsg): void {
+    if (this.trace?.tracer.on) traceVhostMsg(this.trace.tracer, this.trace.where, m, 'to worker');
     const ch = this.w.channel;
     for (let i = 0; i < 4 && !ch.postToWorker({ version: 2, asid: 0, iotlb: m }); i++) this.runOnce(0);
   }
@@ -85,22 +99,23 @@ export class VhostRounds {
     this.runOnce(0);
   }
 
-  /** Rounds until quiet. False when the worker died or did not finish a round in time. */
-  run(kickMask: number): boolean {
+  /** Rounds until quiet: 'lost' when the worker died or did not finish a round in time, 'idle' when it had ended itself. */
+  run(kickMask: number): 'ok' | 'lost' | 'idle' {
     let mask = kickMask;
     for (let i = 0; i < MAX_ROUNDS; i++) {
       const rxBefore = this.w.channel.stats[ST_RX_PACKETS]!;
       const pushed = this.pumpRx();
       this.delivered = 0;
       const r = this.runOnce(mask);
-      if (r < 0) return false;
+      if (r === IDLE) return 'idle';
+      if (r < 0) return 'lost';
       mask = 0;
       const rxMoved = this.w.channel.stats[ST_RX_PACKETS]! !== rxBefore;
       // Another round while something moves: an UPDATE went out (a queue waits for it), TX frames left the
       // wire (the queue may have more behind a full wire; the peer may answer), or RX took frames.
       if (r === 0 && this.delivered === 0 && !rxMoved && !(pushed && this.wireRx.length > 0 && i === 0)) break;
     }
-    return true;
+    return 'ok';
   }
 
   /** The peer's frames onto the RX wire while there is room; true when any moved. */
@@ -113,11 +128,12 @@ export class VhostRounds {
     return moved;
   }
 
-  /** One round: -1 lost, else the number of UPDATEs sent in answer to its misses. */
+  /** One round: -1 lost, IDLE (the thread had ended itself), else the number of UPDATEs sent in answer to its misses. */
   private runOnce(kickMask: number): number {
     const w = this.w;
     const ch = w.channel;
     const ctl = ch.ctl;
+    if (w.idled) return IDLE;
     if (w.failed) return -1;
     Atomics.store(ctl, W_OBS_ON, this.hooks.observing() ? 1 : 0);
     ch.clock[0] = this.clock.now;
@@ -127,6 +143,10 @@ export class VhostRounds {
       const wake = Atomics.load(ctl, W_MAIN_WAKE);
       this.drainObservations();
       if (Atomics.load(ctl, W_DONE) - req >= 0) break;
+      if (Atomics.load(ctl, W_STATE) === STATE_IDLE) {
+        this.collect();
+        return IDLE;
+      }
       if (Atomics.load(ctl, W_STATE) === STATE_FAILED || w.failed) {
         this.collect();
         return -1;
@@ -149,6 +169,7 @@ export class VhostRounds {
     for (let m = ch.takeForMachine(); m !== undefined; m = ch.takeForMachine()) {
       if (m === null) continue;
       const t = m.iotlb;
+      if (this.trace?.tracer.on) traceVhostMsg(this.trace.tracer, this.trace.where, t, 'from worker');
       if (t.type === VHOST_IOTLB_MISS) {
         if (this.hooks.miss(Number(t.iova), t.perm !== VHOST_ACCESS_RO)) updates++;
       } else if (t.type === VHOST_IOTLB_ACCESS_FAIL) {

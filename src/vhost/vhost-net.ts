@@ -5,7 +5,7 @@ import type { NetBackend, VirtioNet } from '../virtio/net/virtio-net.js';
 import type { VirtioPciProxy } from '../virtio/pci/virtio-pci.js';
 import { WireRing } from '../virtio/net/wire.js';
 import {
-  MAX_VQS, VQ_AVAIL, VQ_DESC, VQ_ERROR, VQ_LAST_AVAIL, VQ_NUM, VQ_PENDING_MISS, VQ_USED, VQ_USED_IDX,
+  CRASH_HANG, CRASH_THROW, W_CRASH, W_CRASH_AFTER, MAX_VQS, VQ_AVAIL, VQ_DESC, VQ_ERROR, VQ_LAST_AVAIL, VQ_NUM, VQ_PENDING_MISS, VQ_USED, VQ_USED_IDX,
 } from './channel.js';
 import { VhostIommuFollower } from './iommu-follower.js';
 import { vhostDeviceIotlbMiss } from './iotlb-miss.js';
@@ -135,8 +135,9 @@ export class VhostNet implements NetBackend {
     this.running = false;
     this.followerInst?.stop();
     const w = this.worker;
-    if (w && !w.failed) {
-      this.rounds?.drain();
+    if (w) {
+      if (!w.failed && !w.idled) this.rounds?.drain();
+      // The indices live in the shared vring table: valid after the thread ended too.
       this.takeIndices(w);
       this.post(iotlbMsg(VHOST_IOTLB_INVALIDATE, 0n, 0n));
     }
@@ -168,6 +169,24 @@ export class VhostNet implements NetBackend {
     this.worker?.terminate();
   }
 
+  /**
+   * Fault drill for tests and fuzzing: the current worker throws ('throw') or
+   * stops responding ('hang', detected after roundTimeoutMs) at its
+   * `afterPackets`-th packet step (each packet has a wire step and a used step).
+   */
+  crashDrill(kind: 'throw' | 'hang', afterPackets = 1): void {
+    const ctl = this.worker?.channel.ctl;
+    if (!ctl) return;
+    Atomics.store(ctl, W_CRASH_AFTER, afterPackets);
+    Atomics.store(ctl, W_CRASH, kind === 'throw' ? CRASH_THROW : CRASH_HANG);
+  }
+
+  /** The worker thread: none (not started yet), running, idle (ended itself; restarted at the next kick), failed. */
+  get workerState(): 'none' | 'running' | 'idle' | 'failed' {
+    const w = this.worker;
+    return !w ? 'none' : w.idled ? 'idle' : w.failed ? 'failed' : 'running';
+  }
+
   /** The worker's device IOTLB entries (for `info` and tests). */
   get iotlbEntries(): number {
     return this.worker?.iotlb.entries ?? 0;
@@ -182,7 +201,11 @@ export class VhostNet implements NetBackend {
   }
 
   private ensureWorker(): VhostWorkerHandle | undefined {
-    if (this.worker && !this.worker.failed) return this.worker;
+    if (this.worker && !this.worker.failed && !this.worker.idled) return this.worker;
+    if (this.worker) {
+      this.worker.terminate();
+      this.worker = undefined;
+    }
     try {
       this.worker = new VhostWorkerHandle(this.wireTx, this.wireRx, this.opts.iotlb ?? {});
     } catch (e) {
@@ -197,6 +220,7 @@ export class VhostNet implements NetBackend {
       error: (m) => this.workerError(m),
       call: (vq) => this.vdev.callVq(vq),
     }, this.opts.roundTimeoutMs ?? 5000, prev);
+    this.rounds.trace = { tracer: this.proxy.ctx.mem.tracer, where: { group: 'vhost', track: `vhost ${this.proxy.bdfString}${this.proxy.id !== undefined ? ` (${this.proxy.id})` : ''}` } };
     return this.worker;
   }
 
@@ -258,26 +282,34 @@ export class VhostNet implements NetBackend {
     this.log.err(this.who, message);
   }
 
-  /** Runs worker rounds for the kicked queues until the device is quiet; replaces a lost worker first. */
+  /** Runs worker rounds for the kicked queues until the device is quiet; restarts an idle-ended worker, replaces a lost one. */
   private round(kickMask: number): void {
     let w = this.worker;
     if (!w || !this.rounds) return;
-    if (w.failed) {
-      this.replaceWorker(w);
+    if (w.idled || w.failed) {
+      this.replaceWorker(w, w.idled ? 'idle' : 'lost');
       w = this.worker;
       if (!w || w.failed) return;
       kickMask = 0b11;
     }
-    if (!this.rounds.run(kickMask) && this.running) this.replaceWorker(w);
+    const r = this.rounds!.run(kickMask);
+    if (r === 'ok' || !this.running) return;
+    this.replaceWorker(w, r);
+    if (r === 'idle' && this.worker && !this.worker.failed) this.rounds!.run(0b11);
   }
 
-  /** A worker died or hung: report it, start another and resume from the shared vring table. */
-  private replaceWorker(old: VhostWorkerHandle): void {
-    this.workerError(`vhost worker lost (${old.failed ? 'exited' : 'hung'}); starting a replacement`);
-    for (const e of old.takeErrors()) this.workerError(`vhost worker: ${e.error}`);
+  /**
+   * A worker died or hung (reported as an error), or ended itself after an
+   * idle period (silently): start another and resume from the shared vring table.
+   */
+  private replaceWorker(old: VhostWorkerHandle, why: 'idle' | 'lost'): void {
+    if (why === 'lost') {
+      this.workerError(`vhost worker lost (${old.failed ? 'exited' : 'hung'}); starting a replacement`);
+      for (const e of old.takeErrors()) this.workerError(`vhost worker: ${e.error}`);
+      this.workerRestarts++;
+    }
     old.terminate();
     this.worker = undefined;
-    this.workerRestarts++;
     const w = this.ensureWorker();
     if (!w || !this.mem) return;
     w.setMem({ regions: this.mem.regions, mappings: this.mem.mappings, useIotlb: this.useIotlb });

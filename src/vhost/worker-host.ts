@@ -2,10 +2,12 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { Iotlb, type IotlbOptions } from '../iommu/iotlb/iotlb.js';
 import { workerExecArgv } from '../iommu/pool/handle.js';
 import type { WireRing } from '../virtio/net/wire.js';
-import { STATE_FAILED, STATE_READY, VhostChannel, W_STATE, W_STOP } from './channel.js';
+import { STATE_FAILED, STATE_IDLE, STATE_READY, VhostChannel, W_STATE, W_STOP } from './channel.js';
 import type { VhostErrorMessage, VhostMemMessage, VhostWorkerInit } from './worker/loop.js';
 import type { WorkerMemConfig } from './worker/xlate.js';
 
+/** Wall-clock idle time after which a worker thread ends itself (it is restarted transparently at the next kick). */
+export const VHOST_IDLE_EXIT_MS = 2000;
 /** How long a worker may take to start. */
 export const VHOST_START_TIMEOUT_MS = 10_000;
 
@@ -29,6 +31,7 @@ export class VhostWorkerHandle {
     this.port = port1;
     const init: VhostWorkerInit = {
       channel: this.channel.sab, iotlb: this.iotlb.descriptor(), wireTx: wireTx.sab, wireRx: wireRx.sab, port: port2,
+      idleExitMs: VHOST_IDLE_EXIT_MS,
     };
     this.worker = new Worker(new URL('./vhost.worker.js', import.meta.url), {
       workerData: init, transferList: [port2], execArgv: workerExecArgv(),
@@ -48,6 +51,11 @@ export class VhostWorkerHandle {
       this.terminate();
       throw new Error('vhost worker did not start');
     }
+  }
+
+  /** The thread ended itself after an idle period (not a failure). */
+  get idled(): boolean {
+    return Atomics.load(this.channel.ctl, W_STATE) === STATE_IDLE;
   }
 
   get failed(): boolean {

@@ -79,3 +79,29 @@ t.test('no vIOMMU, vhost=on: rings at guest-physical addresses, no device IOTLB 
   t.equal(b.vhost!.stats.txPackets, 64);
   t.equal(b.vhost!.stats.rxPackets, 64);
 });
+
+t.test('an idle worker ends itself; the next kick starts another silently, from the same vring indices', async (t) => {
+  const b = bootNet([...Q35, ...VHOST], { workloads: [{ name: 'traffic', params: { packets: 8 } }] });
+  t.ok(b.traffic?.ok);
+  const v = b.vhost!;
+  t.equal(v.workerState, 'running');
+  await new Promise((r) => setTimeout(r, 2600));
+  t.equal(v.workerState, 'idle', 'no thread left behind by a machine nobody uses');
+  const usedBefore = v.stats.txPackets;
+  b.dev.net.kick(b.dev.net.queues[1]!);
+  t.equal(v.workerState, 'running');
+  t.equal(v.stats.workerRestarts, 0, 'not counted as a failure');
+  t.same(v.errors, []);
+  t.equal(v.stats.txPackets, usedBefore, 'nothing new to send: the indices carried over');
+});
+
+t.test('a worker that throws (crash drill) is reported with its message and replaced; no packet is lost at a TX wire step', async (t) => {
+  const b = bootNet([...Q35, ...VHOST], {
+    workloads: [{ name: 'traffic', params: { packets: 32 } }],
+    scenario: (_k, m) => m.pciDevices().map(vhostNetOf).find((x) => x)!.crashDrill('throw', 1),
+  });
+  t.ok(b.traffic?.ok, b.traffic?.errors.join('; ') ?? 'no traffic result');
+  t.equal(b.vhost!.stats.workerRestarts, 1);
+  t.ok(b.vhost!.errors.some((e) => /crash drill after 1 packets/.test(e)), b.vhost!.errors.join('; '));
+  t.equal(b.report.oracle.violations, 0);
+});

@@ -98,3 +98,23 @@ function vhostNetOfMachine(m: Machine) {
   }
   throw new Error('no vhost device');
 }
+
+t.test('vhost_iommu_unmap_notify: a ranged UNMAP becomes INVALIDATE(iova, mask + 1), a full-range one INVALIDATE(0, size 0)', async (t) => {
+  const b = bootNet(['-M', 'q35', '-device', 'virtio-iommu-pci', '-device', 'virtio-net-pci,vhost=on,iommu_platform=on']);
+  const { VhostIommuFollower } = await import('../../src/vhost/iommu-follower.js');
+  const { IOMMU_NOTIFIER_UNMAP, U64_MAX } = await import('../../src/iommu/notifier.js');
+  const got: [bigint, bigint][] = [];
+  const f = new VhostIommuFollower(b.m.mem, {
+    log: b.m.log, who: 'test', deviceIotlbEnabled: () => false, fallback: true, invalidate: (i, s) => got.push([i, s]), fail: () => undefined,
+  });
+  f.start(b.dev.busMaster.as);
+  const e = f.entries[0]!;
+  t.equal(e.n.start, 0n);
+  t.equal(e.n.end, U64_MAX, 'virtio-iommu: one section over the whole space');
+  const unmap = (iova: bigint, addrMask: bigint) =>
+    e.mr.notify(e.n.iommuIndex, { type: IOMMU_NOTIFIER_UNMAP, entry: { targetAs: null, iova, translatedAddr: 0n, addrMask, perm: 0 } });
+  unmap(0x1000n, 0xfffn);
+  unmap(0n, U64_MAX);
+  t.same(got, [[0x1000n, 0x1000n], [0n, 0n]]);
+  f.stop();
+});

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../base/config-error.js';
+import type { TraceSink } from '../../base/trace.js';
 import { parseCmdline } from '../../machine/cmdline.js';
 import type { MachineConfig } from '../../machine/config.js';
 import { Machine } from '../../machine/machine.js';
@@ -19,6 +20,8 @@ export interface HotplugRunOptions {
   readonly seed?: number;
   /** More guest actions (providers registered programmatically). */
   readonly actions?: readonly GuestAction[];
+  /** Records the run on the machine's virtual time (--trace): boot, DMA, invalidations, notifiers, every step. */
+  readonly trace?: TraceSink;
 }
 
 /** The outcome of a hotplug script: one record per step, test points passed and failed. */
@@ -51,6 +54,7 @@ export function runHotplugScript(text: string, file: string, opts: HotplugRunOpt
   let m: Machine;
   try {
     m = Machine.create({ ...machine.config, seed });
+    if (opts.trace) m.mem.tracer.attach(opts.trace, () => m.clock.now);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     if (opts.machine) throw new ScriptError('--machine', 0, '', e.messageWithHint);

@@ -30,6 +30,8 @@ export interface StepRecord {
 }
 
 const MAX_LOG = 30;
+/** The script's steps in traces (--trace): one span per step, from its start to its end in virtual time. */
+const HOTPLUG_TRACK = { group: 'hotplug', track: 'script' } as const;
 
 function describeExpect(e: Expectation, none: boolean, withinNs: number): string {
   const within = withinNs > 0 ? ` within ${formatDuration(withinNs)}` : '';
@@ -73,6 +75,9 @@ export class ScriptRunner {
       }
       const time = this.s.now;
       const logFrom = this.s.machine.log.lines.length;
+      const tracer = this.s.machine.mem.tracer;
+      const traceName = tracer.on ? `${step.kind}: ${this.describe(step)}` : '';
+      if (tracer.on) tracer.begin(HOTPLUG_TRACK, 'hotplug', traceName, { line: step.line });
       let r: { test: boolean; ok: boolean; detail: string; expected?: string; got?: string };
       let crashed = false;
       try {
@@ -82,6 +87,7 @@ export class ScriptRunner {
         r = { test: true, ok: false, detail: `internal error: ${e instanceof Error ? e.message : String(e)}` };
       }
       const fail = !r.ok;
+      if (tracer.on) tracer.end(HOTPLUG_TRACK, 'hotplug', traceName, { outcome: fail ? 'fail' : r.test ? 'pass' : 'done' });
       out.push({
         line: step.line, time, end: this.s.now, kind: step.kind, step: step.text, description: this.describe(step),
         test: r.test || fail, outcome: fail ? 'fail' : r.test ? 'pass' : 'done', detail: r.detail,

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { commandHelp, parseArgs, type CommandSpec } from '../args.js';
 import type { CliIo } from '../io.js';
+import { startProgress, type ProgressStream } from '../progress.js';
+import { matrixReport } from '../report/matrix-report.js';
 import { UsageError } from '../usage-error.js';
 import { MODES, parseShard, SCENARIO_HELP, SCENARIOS, VIOMMUS } from './axes.js';
 import { CONSUMERS } from './consumers.js';
@@ -26,6 +28,7 @@ export const MATRIX_SPEC: CommandSpec = {
     expected: { type: 'string', arg: 'FILE', help: `compare with an expected matrix (default: ${DEFAULT_EXPECTED} when it exists); exit 1 on a difference` },
     'write-expected': { type: 'string', arg: 'FILE', help: 'write the run as the expected matrix (after reviewing it)' },
     seed: { type: 'int', arg: 'N', help: 'seed of the guest workloads', default: 1 },
+    html: { type: 'string', arg: 'FILE', help: 'also write an HTML report: a coloured grid per mode (works / refused / broken), the message of each cell on hover' },
   },
   notes: [
     'vIOMMUs: ' + VIOMMUS.map((v) => v.id).join('; '),
@@ -40,12 +43,6 @@ export const MATRIX_SPEC: CommandSpec = {
   ].join('\n'),
 };
 
-const BAR = 30;
-
-function progress(done: number, total: number, key: string): string {
-  const n = Math.round((done / total) * BAR);
-  return `\r[${'#'.repeat(n)}${'.'.repeat(BAR - n)}] ${done}/${total} ${key.slice(0, 60).padEnd(60)}`;
-}
 
 /** `viommu matrix`. */
 export async function runMatrixCommand(argv: string[], io: CliIo): Promise<number> {
@@ -65,7 +62,9 @@ export async function runMatrixCommand(argv: string[], io: CliIo): Promise<numbe
     shard = s;
   }
   const list = <T>(name: string): T[] | undefined => a.flags[name] as T[] | undefined;
-  const tty = io.stdout.isTTY === true && !json && !md;
+  // A bar with an estimate (src/cli/progress.ts) on whichever stream is a terminal, stderr first; none with --json / --md.
+  const err = io.stderr as ProgressStream;
+  const bar = startProgress({ label: '', total: 0, stream: err.isTTY === true ? err : io.stdout, quiet: json || md });
   const opts: RunMatrixOptions = {
     ...(shard ? { shard } : {}),
     ...(list<MatrixViommuId>('viommu') ? { viommus: list<MatrixViommuId>('viommu') } : {}),
@@ -73,7 +72,7 @@ export async function runMatrixCommand(argv: string[], io: CliIo): Promise<numbe
     ...(list<MatrixScenarioId>('scenario') ? { scenarios: list<MatrixScenarioId>('scenario') } : {}),
     ...(list<MatrixMode>('mode') ? { modes: list<MatrixMode>('mode') } : {}),
     seed: a.flags['seed'] as number,
-    ...(tty ? { onCell: (d: number, n: number, c: { key: string }) => io.stdout.write(progress(d, n, c.key)) } : {}),
+    ...(bar.drawn ? { onCell: (d: number, n: number, c: { key: string }) => { bar.setTotal(n); bar.update(d, c.key); } } : {}),
   };
   const expFile = (a.flags['expected'] as string | undefined) ?? (existsSync(DEFAULT_EXPECTED) ? DEFAULT_EXPECTED : undefined);
   let expected;
@@ -85,7 +84,15 @@ export async function runMatrixCommand(argv: string[], io: CliIo): Promise<numbe
     }
   }
   const result = await runMatrix(opts);
-  if (tty) io.stdout.write(`\r${' '.repeat(BAR + 75)}\r`);
+  bar.done();
+  const html = a.flags['html'] as string | undefined;
+  if (html !== undefined) {
+    try {
+      writeFileSync(html, matrixReport(result, `viommu matrix ${argv.join(' ')}`));
+    } catch (e) {
+      throw new UsageError(`--html: cannot write ${html}: ${(e as Error).message}`);
+    }
+  }
   io.stdout.write(json ? `${JSON.stringify(result, null, 1)}\n` : md ? formatMarkdown(result) : formatTable(result));
   const out = a.flags['write-expected'] as string | undefined;
   if (out) {

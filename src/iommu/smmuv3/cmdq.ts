@@ -1,4 +1,6 @@
 import { CERROR_ABT, CERROR_ILL, CERROR_NONE, CR0_CMDQEN, GERROR_CMDQ_ERR, IDR0_ATS } from './regs.js';
+import { hex } from '../../base/trace.js';
+import { SMMU_TRACK } from './trace-track.js';
 import { atcInv, tlbiAll, tlbiAsid, tlbiVa } from './invalidation.js';
 import type { Smmuv3 } from './smmuv3.js';
 
@@ -57,6 +59,17 @@ export class SmmuCommand {
   get atcSize(): number { return this.w[2]! & 0x3f; }
   get cs(): number { return (this.w[0]! >>> 12) & 3; }
   get addr(): number { return (this.w[3]! >>> 0) * TWO32 + ((this.w[2]! & 0xfffff000) >>> 0); }
+}
+
+/** The trace name of a command: TLBI/CFGI/ATC_INV by opcode (spec 4.1-4.7), CMD_SYNC as the completion of what precedes it. */
+function commandTraceName(op: number): string {
+  if (op === CMD_SYNC) return 'CMD_SYNC (completion)';
+  const names: Readonly<Record<number, string>> = {
+    [CMD_CFGI_STE]: 'CMD_CFGI_STE', [CMD_CFGI_STE_RANGE]: 'CMD_CFGI_STE_RANGE', [CMD_CFGI_CD]: 'CMD_CFGI_CD', [CMD_CFGI_CD_ALL]: 'CMD_CFGI_CD_ALL',
+    [CMD_TLBI_NH_ALL]: 'CMD_TLBI_NH_ALL', [CMD_TLBI_NSNH_ALL]: 'CMD_TLBI_NSNH_ALL', [CMD_TLBI_NH_ASID]: 'CMD_TLBI_NH_ASID',
+    [CMD_TLBI_NH_VA]: 'CMD_TLBI_NH_VA', [CMD_TLBI_NH_VAA]: 'CMD_TLBI_NH_VAA', [CMD_ATC_INV]: 'CMD_ATC_INV',
+  };
+  return names[op] ?? `command 0x${op.toString(16)}`;
 }
 
 /**
@@ -152,7 +165,11 @@ export function consumeCommands(s: Smmuv3): void {
       err = CERROR_ABT;
       break;
     }
+    const tracer = s.sys.tracer;
+    const name = tracer.on ? commandTraceName(w[0]! & 0xff) : '';
+    if (tracer.on) tracer.begin(SMMU_TRACK, 'inv', name, { cons: cq.cons, w0: hex(w[0]! >>> 0), w1: hex(w[1]! >>> 0), w2: hex(w[2]! >>> 0), w3: hex(w[3]! >>> 0) });
     err = executeCommand(s, new SmmuCommand(w));
+    if (tracer.on) tracer.end(SMMU_TRACK, 'inv', name, err !== CERROR_NONE ? { cerror: err } : undefined);
     s.stats.commands++;
     if (err !== CERROR_NONE) {
       s.log.warn('smmuv3', `command 0x${(w[0]! & 0xff).toString(16)} at CONS 0x${cq.cons.toString(16)}: ${err === CERROR_ILL ? 'CERROR_ILL' : 'CERROR_ABT'}`);

@@ -1,5 +1,4 @@
 import { IOMMU_NONE, type AddressSpace } from '../../memory/index.js';
-import { notifyOne } from '../iommu-region.js';
 import { IOMMU_NOTIFIER_DEVIOTLB_UNMAP, IOMMU_NOTIFIER_NONE, IOMMU_NOTIFIER_UNMAP, type IOMMUTLBEvent } from '../notifier.js';
 import type { SmmuEndpoint } from './endpoint.js';
 
@@ -35,7 +34,7 @@ export function unmapRange(eps: readonly SmmuEndpoint[], target: AddressSpace, i
   let n = 0;
   for (const ep of withNotifiers(eps)) {
     for (const nt of [...ep.region.registeredNotifiers]) {
-      notifyOne(nt, event);
+      ep.region.deliver(nt, event);
       n++;
     }
   }

@@ -7,6 +7,7 @@ import { EINVAL, IOMMU_NOTIFIER_DEVIOTLB_UNMAP, IOMMU_NOTIFIER_MAP, iommuError, 
 import { GuestRamView } from '../walk/guest-ram-view.js';
 import { ContextTable } from '../xlate/context-table.js';
 import { TranslationEngine } from '../xlate/engine.js';
+import { SMMU_TRACK } from './trace-track.js';
 import { consumeCommands } from './cmdq.js';
 import { SmmuConfigCache } from './config-cache.js';
 import { SmmuContexts } from './contexts.js';
@@ -46,6 +47,8 @@ export const SMMUV3_QEMU72_DEPARTURES: readonly string[] = [
 ];
 
 const TWO32 = 0x1_0000_0000;
+/** Restarts of the command queue asked from inside its own run (a GERROR handler acknowledging): see consume(). */
+export const MAX_CMDQ_RESTARTS = 16;
 
 /**
  * The Arm SMMUv3 (IHI 0070; QEMU hw/arm/smmuv3.c as of 7.2): the 128 KiB
@@ -83,12 +86,14 @@ export class Smmuv3 implements SmmuXlateHost, SmmuEndpointHost {
   readonly cache: SmmuConfigCache;
   readonly translator: SmmuTranslator;
   readonly endpoints: SmmuEndpoint[] = [];
+  private consuming = false;
+  private consumeAgain = false;
   readonly stats = { translations: 0, events: 0, eventsDropped: 0, commands: 0, syncs: 0, atcInvalidations: 0, notifierEvents: 0 };
   /** The last event records written, decoded (info iommu). */
   readonly recentEvents: string[] = [];
   lastGuestError: string | undefined;
 
-  constructor(private readonly sys: MemorySystem, readonly systemAs: AddressSpace, readonly log: EventLog, opts: Smmuv3Options = {}) {
+  constructor(readonly sys: MemorySystem, readonly systemAs: AddressSpace, readonly log: EventLog, opts: Smmuv3Options = {}) {
     const ssidsize = opts.ssidsize ?? 0;
     if (!Number.isInteger(ssidsize) || ssidsize < 0 || ssidsize > 20) throw new ConfigError('ssidsize', `${ssidsize} is not 0..20`);
     this.decode = { ssidsize, ats: opts.ats ?? false, qemu72: opts.qemu72 ?? false };
@@ -96,6 +101,7 @@ export class Smmuv3 implements SmmuXlateHost, SmmuEndpointHost {
     this.idr1 = smmuIdr1(ssidsize);
     const engine = new TranslationEngine(GuestRamView.fromAddressSpace(systemAs), ContextTable.create(opts.contexts ?? 4096),
       Iotlb.create(opts.iotlb ?? {}));
+    engine.trace = { tracer: sys.tracer, where: SMMU_TRACK };
     this.coherence = new IotlbCoherence(engine, ShootdownBus.create('shootdown'));
     this.contexts = new SmmuContexts(this.coherence);
     this.cache = new SmmuConfigCache(this.contexts);
@@ -193,8 +199,34 @@ export class Smmuv3 implements SmmuXlateHost, SmmuEndpointHost {
     if (!q.empty && this.irqCtrl & IRQ_CTRL_EVENTQ_IRQEN) this.irqs[SMMU_IRQ_EVTQ]!.pulse();
   }
 
+  /**
+   * Runs the command queue (a CMDQ_PROD or GERRORN write). Interrupts reach
+   * the guest synchronously, so a GERROR handler that acknowledges from
+   * inside the pulse re-enters here: the nested call only asks the running
+   * one to go round again, at most MAX_CMDQ_RESTARTS times. A command that
+   * keeps failing (an abort the guest cannot skip) would otherwise recurse
+   * without end; past the bound the queue stays stopped until the next
+   * CMDQ_PROD or GERRORN write, as an interrupt storm would leave it.
+   */
   consume(): void {
-    consumeCommands(this);
+    if (this.consuming) {
+      this.consumeAgain = true;
+      return;
+    }
+    this.consuming = true;
+    try {
+      for (let restarts = 0; ; restarts++) {
+        this.consumeAgain = false;
+        consumeCommands(this);
+        if (!this.consumeAgain) break;
+        if (restarts >= MAX_CMDQ_RESTARTS) {
+          this.log.warn('smmuv3', `command queue error acknowledged ${restarts} times from its own interrupt; queue left stopped`);
+          break;
+        }
+      }
+    } finally {
+      this.consuming = false;
+    }
   }
 
   /** A configuration change the spec lets drop cached structures (STRTAB_BASE, SMMUEN); QEMU 7.2 keeps them. */

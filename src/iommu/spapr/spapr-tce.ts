@@ -1,4 +1,5 @@
 import type { EventLog } from '../../base/event-log.js';
+import { hex, type TraceTrack } from '../../base/trace.js';
 import { MEMTX_OK, type AddressSpace, type ContainerRegion, type MemorySystem } from '../../memory/index.js';
 import { IotlbCoherence } from '../coherence/coherence.js';
 import { OP_RANGE, ShootdownBus, type CoherenceMode } from '../coherence/shootdown-bus.js';
@@ -14,6 +15,9 @@ import { registerDdwRtas } from './rtas-ddw.js';
 import { TceArena } from './tce-arena.js';
 import { registerTceHcalls } from './tce-hcalls.js';
 import type { SpaprTceTable, TceTableHost } from './tce-table.js';
+
+/** The sPAPR TCE model's track in traces: IOTLB misses and fills, TCE hcall invalidations. */
+const SPAPR_TRACK: TraceTrack = { group: 'vIOMMU', track: 'spapr-tce' };
 
 /** PHB indexes QEMU allows (SPAPR_MAX_PHBS is 31): each gets 256 translation contexts (its LIOBNs' low byte). */
 const MAX_PHBS = 32;
@@ -59,6 +63,7 @@ export class SpaprTce implements TceTableHost {
     const guest = GuestRamView.fromAddressSpace(opts.systemAs);
     const ram = new GuestRamView([...guest.windows, this.arena.window]);
     const engine = new TranslationEngine(ram, ContextTable.create(MAX_PHBS * 256), Iotlb.create(opts.iotlb ?? {}));
+    engine.trace = { tracer: opts.sys.tracer, where: SPAPR_TRACK };
     this.coherence = new IotlbCoherence(engine, ShootdownBus.create(opts.coherence ?? 'shootdown'));
     registerTceHcalls(opts.hcalls, {
       findByLiobn: (l) => (l >> 32n === 0n ? this.findTable(Number(l))?.table : undefined),
@@ -67,6 +72,8 @@ export class SpaprTce implements TceTableHost {
       invalidateLocal: (t, first, count) => this.engine.iotlb.invalidateRange(t.ctx, first * 2 ** t.pageShift, count * 2 ** t.pageShift),
       complete: (t, first, count) => {
         const size = 2 ** t.pageShift;
+        // The hcall's TCE updates invalidate; returning to the guest is their completion.
+        if (opts.sys.tracer.on) opts.sys.tracer.complete(SPAPR_TRACK, 'inv', 'TCE invalidation (completion)', { liobn: hex(t.liobn), first, count });
         this.engine.iotlb.invalidateRange(t.ctx, first * size, count * size);
         this.coherence.bus.post(OP_RANGE, t.ctx, first * size, count * size);
         this.coherence.quiesceSync();

@@ -1,3 +1,4 @@
+import { hex } from '../../base/trace.js';
 import { IOMMU_NONE, IOMMU_RW, type IOMMUTLBEntry } from '../../memory/iommu-types.js';
 import { Iotlb } from '../iotlb/iotlb.js';
 import { POW2 } from '../walk/walk-result.js';
@@ -8,6 +9,7 @@ import {
   VIRTIO_IOMMU_FAULT_R_MAPPING, VIRTIO_IOMMU_FAULT_R_UNKNOWN, VIRTIO_IOMMU_RESV_MEM_T_MSI,
 } from './regs.js';
 import { mappingPerm } from './viommu-notify.js';
+import { VIOMMU_TRACK } from './trace-track.js';
 import type { VirtioIommu } from './virtio-iommu.js';
 
 const TWO53 = 2 ** 53;
@@ -88,6 +90,18 @@ export function translate(dev: VirtioIommu, region: EndpointRegion, addr: number
     }
     tlb.count(0, 1);
   }
+  const tracer = dev.platform.tracer;
+  if (tracer === undefined || !tracer.on) return translateMiss(dev, region, addr, flag, sid, ep, domain);
+  const e = translateMiss(dev, region, addr, flag, sid, ep, domain);
+  tracer.complete(VIOMMU_TRACK, 'iotlb', 'IOTLB miss', { endpoint: sid, iova: hex(addr), flag });
+  tracer.instant(VIOMMU_TRACK, 'iotlb', e.perm === IOMMU_NONE ? 'translation fault' : 'IOTLB fill',
+    { endpoint: sid, iova: hex(addr), addr: hex(Number(e.translatedAddr)), perm: e.perm });
+  return e;
+}
+
+/** The miss side of translate(): bypass, reserved regions, the mapping tree, fill or fault. */
+function translateMiss(dev: VirtioIommu, region: EndpointRegion, addr: number, flag: number, sid: number,
+  ep: ReturnType<VirtioIommu['endpoints']['get']>, domain: ViommuDomain | undefined): IOMMUTLBEntry {
   const report = flag !== IOMMU_NONE;
   if (dev.compat && !ep) {
     if (dev.bypass) return entry(dev, addr, addr, IOMMU_RW);

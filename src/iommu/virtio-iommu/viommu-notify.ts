@@ -1,5 +1,4 @@
 import { IOMMU_NONE, IOMMU_RO, IOMMU_WO } from '../../memory/iommu-types.js';
-import { notifyOne } from '../iommu-region.js';
 import { IOMMU_NOTIFIER_MAP, IOMMU_NOTIFIER_UNMAP, type IOMMUNotifier, type IOMMUTLBEvent } from '../notifier.js';
 import type { ViommuEndpoint } from './domain.js';
 import type { EndpointRegion } from './endpoint-region.js';
@@ -28,7 +27,7 @@ export function notifyMapping(region: EndpointRegion, m: Mapping, isMap: boolean
       type: isMap ? IOMMU_NOTIFIER_MAP : IOMMU_NOTIFIER_UNMAP,
       entry: { targetAs: region.targetAs, iova: c.iova, translatedAddr: c.translated, addrMask: c.addrMask, perm: isMap ? perm : IOMMU_NONE },
     };
-    if (only) notifyOne(only, event);
+    if (only) region.deliver(only, event);
     else region.notify(0, event);
   }
 }

@@ -1,4 +1,5 @@
 import type { EventLog } from '../../base/event-log.js';
+import type { Tracer } from '../../base/trace.js';
 import type { AddressSpace } from '../../memory/address-space.js';
 import type { IOMMUTLBEntry } from '../../memory/iommu-types.js';
 import { ViommuDomain, ViommuEndpoint } from './domain.js';
@@ -13,6 +14,7 @@ import {
   VIRTIO_IOMMU_T_PROBE, VIRTIO_IOMMU_T_UNMAP,
 } from './regs.js';
 import { decodeRequest, type AttachReq, type DetachReq } from './requests.js';
+import { VIOMMU_TRACK } from './trace-track.js';
 import { translate, translateBatch } from './translate.js';
 import { notifyMapping, notifyMappings } from './viommu-notify.js';
 import { Iotlb } from '../iotlb/iotlb.js';
@@ -29,6 +31,8 @@ export interface ViommuPlatform {
   /** Puts a fault report on the event queue (virtio_iommu_report_fault). */
   reportFault(reason: number, flags: number, endpoint: number, address: number): void;
   readonly log: EventLog;
+  /** The machine's tracer: requests (ATTACH, MAP, UNMAP...) become spans on the device's track. */
+  readonly tracer?: Tracer;
 }
 
 /**
@@ -40,6 +44,9 @@ export type RequestOutcome =
   | { readonly kind: 'reply'; readonly offset: number; readonly data: Uint8Array; readonly status: number }
   | { readonly kind: 'unused' }
   | { readonly kind: 'error'; readonly message: string };
+
+/** Request types by number (virtio 1.2 section 5.13.6), for traces. */
+const VIRTIO_IOMMU_REQ_NAMES: Readonly<Record<number, string>> = { 1: 'ATTACH', 2: 'DETACH', 3: 'MAP', 4: 'UNMAP', 5: 'PROBE' };
 
 function tail(status: number): RequestOutcome {
   const data = new Uint8Array(VIRTIO_IOMMU_REQ_TAIL_SIZE);
@@ -110,6 +117,17 @@ export class VirtioIommu implements EndpointTranslator {
 
   /** The device's request handler for one request (virtio_iommu_handle_command's body). */
   handleRequest(out: Uint8Array, outLen: number, inLen: number): RequestOutcome {
+    const tracer = this.platform.tracer;
+    if (tracer === undefined || !tracer.on) return this.request(out, outLen, inLen);
+    // A MAP/UNMAP is the guest's invalidation; the request's tail status is its completion.
+    const name = `${VIRTIO_IOMMU_REQ_NAMES[out[0]!] ?? `request ${out[0]}`} request`;
+    tracer.begin(VIOMMU_TRACK, 'inv', name);
+    const r = this.request(out, outLen, inLen);
+    tracer.end(VIOMMU_TRACK, 'inv', name, r.kind === 'reply' ? { status: r.status } : { outcome: r.kind });
+    return r;
+  }
+
+  private request(out: Uint8Array, outLen: number, inLen: number): RequestOutcome {
     this.counters.requests++;
     if (inLen < VIRTIO_IOMMU_REQ_TAIL_SIZE || outLen < VIRTIO_IOMMU_REQ_HEAD_SIZE) {
       // The tail cannot be found: QEMU stops the device; the spec returns the buffers unwritten.

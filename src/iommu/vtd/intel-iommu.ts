@@ -23,6 +23,7 @@ import { vtdIrOps, type VtdIrState } from './vtd-ir.js';
 import { vtdMmioOps } from './vtd-mmio.js';
 import { vtdCachedContext, vtdTranslate, vtdTranslateBatch } from './vtd-translate.js';
 import { VtdQueue } from './vtd-qi.js';
+import { VTD_TRACK } from './vtd-trace.js';
 import { DMAR_REG_SIZE, VTD_INTERRUPT_ADDR_SIZE, VTD_INTERRUPT_ADDR_FIRST } from './vtd-regs.js';
 import { vtdInitRegisters } from './vtd-reset.js';
 
@@ -115,6 +116,7 @@ export class IntelIommu implements VtdAsOwner {
     const contexts = ContextTable.create(opts.contexts ?? 4096);
     this.ctxDid = new Int32Array(contexts.size).fill(-1);
     this.engine = new TranslationEngine(this.ram, contexts, Iotlb.create(opts.iotlb ?? {}));
+    this.engine.trace = { tracer: opts.sys.tracer, where: VTD_TRACK };
     this.coherence = new IotlbCoherence(this.engine, ShootdownBus.create(opts.coherence ?? 'shootdown'));
     this.ctxParams = {
       awBits: this.cfg.awBits, sagaw: (this.cfg.capLo >>> 8) & 0x1f, dt: this.cfg.deviceIotlb, pt: this.cfg.pt,

@@ -1,5 +1,4 @@
 import { IOMMU_NONE } from '../../memory/index.js';
-import { notifyOne } from '../iommu-region.js';
 import {
   IOMMU_NOTIFIER_DEVIOTLB_UNMAP, IOMMU_NOTIFIER_MAP, IOMMU_NOTIFIER_UNMAP, type IOMMUNotifier, type IOMMUTLBEvent,
 } from '../notifier.js';
@@ -42,7 +41,7 @@ export function vtdAddressSpaceUnmap(s: IntelIommu, as: VtdAddressSpace, n: IOMM
   let remain = end - start + 1n;
   while (remain >= 4096n) {
     const mask = dmaAlignedPow2Mask(start, end, s.cfg.awBits);
-    notifyOne(n, {
+    as.iommu.deliver(n, {
       type: IOMMU_NOTIFIER_UNMAP,
       entry: { targetAs: s.opts.memory, iova: start, translatedAddr: 0n, addrMask: mask, perm: IOMMU_NONE },
     });
@@ -96,7 +95,7 @@ export function vtdReplayAll(s: IntelIommu): void {
 export function vtdReplay(s: IntelIommu, as: VtdAddressSpace, n: IOMMUNotifier): void {
   const ce = new VtdContext();
   if (s.readContext(as, ce) !== 0 || !(as.notifierFlags & IOMMU_NOTIFIER_MAP)) return;
-  vtdPageWalk(walkInfo(s, as, false, (e) => void notifyOne(n, e)), ce.slptptr, ce.levels, 0, Infinity);
+  vtdPageWalk(walkInfo(s, as, false, (e) => void as.iommu.deliver(n, e)), ce.slptptr, ce.levels, 0, Infinity);
 }
 
 /** Context-cache global (and domain, which QEMU treats as global) invalidation. */

@@ -1,4 +1,5 @@
 import type { IntelIommu } from './intel-iommu.js';
+import { VTD_TRACK } from './vtd-trace.js';
 import {
   vtdContextDeviceInvalidate, vtdContextGlobalInvalidate, vtdDeviceIotlbInvalidate, vtdIotlbDomainInvalidate,
   vtdIotlbGlobalInvalidate, vtdIotlbPageInvalidate,
@@ -9,6 +10,16 @@ import {
 } from './vtd-regs.js';
 
 /** Invalidation descriptor types (spec 6.5.2; type = lo [3:0] | lo [11:9] << 4). */
+/** A 128-bit descriptor's 64-bit half for traces, exact (two u32 halves, no 2^53 rounding). */
+function qword(hi: number, lo: number): string {
+  return `0x${(hi >>> 0).toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** Trace names of the descriptors (the wait descriptor is the completion of what precedes it). */
+const QI_TRACE_NAMES: Readonly<Record<number, string>> = {
+  1: 'context-cache invalidation', 2: 'IOTLB invalidation', 3: 'device-TLB invalidation', 4: 'IEC invalidation', 5: 'invalidation wait (completion)',
+};
+
 export const VTD_INV_DESC_NONE = 0;
 export const VTD_INV_DESC_CC = 1;
 export const VTD_INV_DESC_IOTLB = 2;
@@ -120,6 +131,9 @@ export class VtdQueue {
     d.q1hi = b.hi;
     const type = (d.q0lo & 0xf) | (((d.q0lo >>> 9) & 7) << 4);
     this.lastType = type;
+    const tracer = this.s.opts.sys.tracer;
+    const name = tracer.on ? (QI_TRACE_NAMES[type] ?? `descriptor 0x${type.toString(16)}`) : '';
+    if (tracer.on) tracer.begin(VTD_TRACK, 'inv', name, { head: this.head, q0: qword(d.q0hi, d.q0lo), q1: qword(d.q1hi, d.q1lo) });
     let why: string;
     switch (type) {
       case VTD_INV_DESC_CC: why = this.contextCache(d); break;
@@ -129,6 +143,7 @@ export class VtdQueue {
       case VTD_INV_DESC_WAIT: why = this.wait(d); break;
       default: why = `unknown or unsupported descriptor type 0x${type.toString(16)}`;
     }
+    if (tracer.on) tracer.end(VTD_TRACK, 'inv', name, why ? { error: why } : undefined);
     if (why) return why;
     this.head = (this.head + 1) % this.size;
     return '';

@@ -1,3 +1,4 @@
+import { hex, type TraceTrack, type Tracer } from '../../base/trace.js';
 import { IOMMU_RW } from '../../memory/index.js';
 import { Iotlb } from '../iotlb/iotlb.js';
 import { FIELDS } from '../iotlb/layout.js';
@@ -15,6 +16,12 @@ import {
 
 /** Translations per hit pass (translateBatch). */
 const PASS = 1024;
+
+/** Where an engine's misses and fills are traced: its vIOMMU's track on the machine's tracer. */
+export interface EngineTrace {
+  readonly tracer: Tracer;
+  readonly where: TraceTrack;
+}
 
 /** The fault reason reported for a context with no table (format NONE). */
 export const XLATE_NO_CONTEXT = 0x100;
@@ -41,6 +48,11 @@ export class TranslationEngine implements MissPassHost {
   /** Indexes of the misses of one hit pass. */
   readonly missIdx = new Int32Array(PASS);
   readonly walkCache: WalkCache;
+  /**
+   * Set by the vIOMMU that owns the engine; events are recorded only while
+   * its tracer is on, and only on the miss side (the hit paths never look).
+   */
+  trace: EngineTrace | undefined = undefined;
 
   constructor(readonly ram: GuestRamView, readonly contexts: ContextTable, readonly iotlb: Iotlb, walkCacheSize = 1024) {
     this.walkCache = new WalkCache(walkCacheSize);
@@ -60,7 +72,16 @@ export class TranslationEngine implements MissPassHost {
       return tlb.translated(s, iova);
     }
     tlb.count(0, 1);
-    return this.slowMiss(ctx, iova, access, -1, s);
+    const r = this.slowMiss(ctx, iova, access, -1, s);
+    if (this.trace !== undefined && this.trace.tracer.on) this.traceMiss(this.trace, ctx, iova, access, r);
+    return r;
+  }
+
+  /** One miss of translate(): the walk, then the fill (or the fault). */
+  private traceMiss(t: EngineTrace, ctx: number, iova: number, access: number, r: number): void {
+    t.tracer.complete(t.where, 'iotlb', 'IOTLB miss', { ctx, iova: hex(iova), access });
+    if (r >= 0) t.tracer.instant(t.where, 'iotlb', 'IOTLB fill', { ctx, iova: hex(iova), addr: hex(r), shift: this.walk.shift, perm: this.walk.perm });
+    else t.tracer.instant(t.where, 'iotlb', 'translation fault', { ctx, iova: hex(iova), reason: hex(-r) });
   }
 
   /**
@@ -73,10 +94,20 @@ export class TranslationEngine implements MissPassHost {
    */
   translateBatch(ctx: number, access: number, iovas: Float64Array, from: number, to: number, out: Float64Array): number {
     let faults = 0;
+    const tr = this.trace !== undefined && this.trace.tracer.on ? this.trace : undefined;
     for (let k = from; k < to; k += PASS) {
       const end = Math.min(to, k + PASS);
       const misses = this.hitPass(ctx | 0, access, iovas, k, end, out);
-      if (misses > 0) faults += this.missPassFor(ctx | 0, access, iovas, misses, out);
+      if (misses > 0) {
+        const m0 = this.iotlb.misses;
+        const f = this.missPassFor(ctx | 0, access, iovas, misses, out);
+        faults += f;
+        // Per pass, not per access: the pass's walks, fills and faults as one event.
+        if (tr !== undefined) {
+          const walked = this.iotlb.misses - m0;
+          tr.tracer.complete(tr.where, 'iotlb', 'IOTLB misses', { ctx, first: k, translations: end - k, misses: walked, fills: walked - f, faults: f });
+        }
+      }
       this.iotlb.count(end - k - misses, 0);
     }
     return faults;

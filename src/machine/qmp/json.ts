@@ -31,6 +31,8 @@ export class JsonStream {
   private toks: Tok[] = [];
   private depth = 0;
   private bytes = 0;
+  /** The string token at the start of `buf`, as far as it was lexed. */
+  private partial: PartialString | undefined;
 
   feed(chunk: string): StreamItem[] {
     this.buf += chunk;
@@ -48,8 +50,12 @@ export class JsonStream {
       if ('{}[]:,'.includes(c)) {
         tok = { t: 'punct', v: c as '{' };
       } else if (c === '"' || c === "'") {
-        const r = lexString(s, i);
-        if (r === 'incomplete') break;
+        const r = lexString(s, i, i === 0 ? this.partial : undefined);
+        this.partial = undefined;
+        if (typeof r === 'object' && 'incomplete' in r) {
+          this.partial = { incomplete: true, v: r.v, pos: r.pos - i };
+          break;
+        }
         if (typeof r === 'string') {
           out.push(this.fail(r));
           i = skipToLineEnd(s, i);
@@ -102,6 +108,7 @@ export class JsonStream {
     if (this.buf.length > MAX_MESSAGE_BYTES) {
       out.push(this.fail('JSON message too large'));
       this.buf = '';
+      this.partial = undefined;
     }
     return out;
   }
@@ -119,31 +126,48 @@ function skipToLineEnd(s: string, i: number): number {
   return nl < 0 ? s.length : nl + 1;
 }
 
-function lexString(s: string, start: number): { v: string; end: number } | 'incomplete' | string {
+/** A string token cut by the end of a chunk: what was decoded and where to go on. */
+interface PartialString {
+  readonly incomplete: true;
+  readonly v: string;
+  readonly pos: number;
+}
+
+/**
+ * Lexes the string token at `start`; with `resume` (a PartialString for the
+ * same token, from an earlier chunk) it goes on where that one stopped, so
+ * a long string arriving in many chunks costs time linear in its length.
+ */
+function lexString(s: string, start: number, resume?: PartialString): { v: string; end: number } | PartialString | string {
   const q = s[start]!;
-  let v = '';
-  for (let i = start + 1; i < s.length; i++) {
+  // Runs of plain characters are copied at once; only quotes, escapes and control characters stop the scan.
+  const special = q === '"' ? /["\\\x00-\x1f]/g : /['\\\x00-\x1f]/g;
+  let v = resume?.v ?? '';
+  let i = resume?.pos ?? start + 1;
+  for (;;) {
+    special.lastIndex = i;
+    const m = special.exec(s);
+    const j = m ? m.index : s.length;
+    if (j > i) v += s.slice(i, j);
+    if (!m) return { incomplete: true, v, pos: s.length };
+    i = j;
     const c = s[i]!;
     if (c === q) return { v, end: i + 1 };
-    if (c === '\\') {
-      const e = s[i + 1];
-      if (e === undefined) return 'incomplete';
-      const simple: Record<string, string> = { '"': '"', "'": "'", '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-      if (e in simple) {
-        v += simple[e];
-        i++;
-      } else if (e === 'u') {
-        const h = s.slice(i + 2, i + 6);
-        if (h.length < 4) return 'incomplete';
-        if (!/^[0-9a-fA-F]{4}$/.test(h)) return 'invalid escape sequence in string';
-        v += String.fromCharCode(parseInt(h, 16));
-        i += 5;
-      } else return 'invalid escape sequence in string';
-    } else if (c.charCodeAt(0) < 0x20) {
-      return 'control character in string';
-    } else v += c;
+    if (c !== '\\') return 'control character in string';
+    const e = s[i + 1];
+    if (e === undefined) return { incomplete: true, v, pos: i };
+    const simple: Record<string, string> = { '"': '"', "'": "'", '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+    if (e in simple) {
+      v += simple[e];
+      i += 2;
+    } else if (e === 'u') {
+      const h = s.slice(i + 2, i + 6);
+      if (h.length < 4) return { incomplete: true, v, pos: i };
+      if (!/^[0-9a-fA-F]{4}$/.test(h)) return 'invalid escape sequence in string';
+      v += String.fromCharCode(parseInt(h, 16));
+      i += 6;
+    } else return 'invalid escape sequence in string';
   }
-  return 'incomplete';
 }
 
 /** json-parser.c over one complete token list. */

@@ -6,6 +6,20 @@ import type { Machine } from '../machine.js';
 import { addr, bswap, hex2nib, i64, QtestArgError, u64, word } from './args.js';
 
 const MAX_LEN = 1n << 28n;
+/**
+ * Longest request line a session buffers (viommu's cap; QEMU's GString has
+ * none). Past it the session answers "ERR line too long" once and drops the
+ * rest of that line, so a client that never sends a newline cannot grow the
+ * buffer without bound (or past V8's longest string, which would throw).
+ * 256 MiB still carries a 128 MiB hex `write` or a 192 MiB `b64write`.
+ */
+export const QTEST_MAX_LINE = 1 << 28;
+/**
+ * Largest `read` (viommu's cap; QEMU takes any size): its answer is
+ * "OK 0x" and two hex digits a byte, and V8 strings stop at 2^29 - 24
+ * characters, so a 2^28-byte read would throw. `b64read` keeps MAX_LEN.
+ */
+export const QTEST_MAX_HEX_READ = 1 << 27;
 
 /**
  * One qtest connection (QEMU 7.2 softmmu/qtest.c): a line protocol where
@@ -22,12 +36,15 @@ export class QtestSession {
   private intercepted: InterruptLines | undefined;
   private stopIntercept: (() => void) | undefined;
   private readonly irqLevels = new Map<number, number>();
+  /** Dropping the rest of a line that went past maxLine. */
+  private discarding = false;
 
   constructor(
     private readonly machine: Machine,
     private readonly send: (text: string) => void,
     /** The qtest log (-qtest-log): QEMU's "[R +t]" / "[S +t]" lines, time in virtual seconds. */
     private readonly log?: (text: string) => void,
+    private readonly maxLine: number = QTEST_MAX_LINE,
   ) {}
 
   private stamp(): string {
@@ -48,12 +65,36 @@ export class QtestSession {
 
   /** Bytes from the peer: complete lines are processed in order. */
   feed(chunk: string): void {
-    this.inbuf += chunk;
-    for (let i = this.inbuf.indexOf('\n'); i >= 0; i = this.inbuf.indexOf('\n')) {
-      const line = this.inbuf.slice(0, i);
-      this.inbuf = this.inbuf.slice(i + 1);
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+      const piece = chunk.slice(start, nl);
+      start = nl + 1;
+      if (this.discarding) {
+        this.discarding = false;
+        continue;
+      }
+      if (this.inbuf.length + piece.length > this.maxLine) {
+        this.inbuf = '';
+        this.tooLong();
+        continue;
+      }
+      const line = this.inbuf + piece;
+      this.inbuf = '';
       this.process(line.endsWith('\r') ? line.slice(0, -1) : line);
     }
+    if (this.discarding) return;
+    const rest = chunk.slice(start);
+    if (this.inbuf.length + rest.length > this.maxLine) {
+      this.inbuf = '';
+      this.discarding = true;
+      this.tooLong();
+      return;
+    }
+    this.inbuf += rest;
+  }
+
+  private tooLong(): void {
+    this.reply(`ERR line too long (the limit is ${this.maxLine} bytes)\n`);
   }
 
   private reply(text: string): void {
@@ -139,7 +180,7 @@ export class QtestSession {
       case 'read': {
         const a = u64(w, 1, 'address');
         const len = u64(w, 2, 'size');
-        if (len === 0n || len > MAX_LEN) throw new QtestArgError(`read: bad size ${len}`);
+        if (len === 0n || len > BigInt(QTEST_MAX_HEX_READ)) throw new QtestArgError(`read: bad size ${len}`);
         const buf = new Uint8Array(Number(len));
         m.systemAs.readBytes(addr(a), buf);
         return this.reply(`OK 0x${Buffer.from(buf).toString('hex')}\n`);

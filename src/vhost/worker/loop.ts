@@ -3,7 +3,7 @@ import { Iotlb, type IotlbDescriptor } from '../../iommu/iotlb/iotlb.js';
 import { POW2 } from '../../iommu/walk/walk-result.js';
 import { WireRing } from '../../virtio/net/wire.js';
 import {
-  CRASH_HANG, CRASH_THROW, MAX_VQS, ST_ACCESS_FAILS, ST_INVALIDATES, ST_MISSES, ST_UPDATES, STATE_FAILED, STATE_READY,
+  CRASH_HANG, CRASH_THROW, MAX_VQS, ST_ACCESS_FAILS, ST_INVALIDATES, ST_MISSES, ST_UPDATES, STATE_FAILED, STATE_IDLE, STATE_READY,
   VhostChannel, VQ_ERROR, VQ_NUM, VQ_PENDING_MISS, W_BUSY, W_CRASH, W_CRASH_AFTER, W_DONE, W_KICK, W_REQ, W_STATE, W_STOP,
 } from '../channel.js';
 import {
@@ -21,6 +21,8 @@ export interface VhostWorkerInit {
   readonly wireTx: SharedArrayBuffer;
   readonly wireRx: SharedArrayBuffer;
   readonly port: MessagePort;
+  /** Wall-clock ms without a request after which the thread ends itself (STATE_IDLE); 0 never. */
+  readonly idleExitMs: number;
 }
 
 /** Messages on the worker's port: the memory configuration (machine -> worker) and vq errors (worker -> machine). */
@@ -134,14 +136,22 @@ export function runVhostWorker(init: VhostWorkerInit): void {
   Atomics.store(ctl, W_STATE, STATE_READY);
   Atomics.notify(ctl, W_STATE);
   let handled = Atomics.load(ctl, W_DONE);
+  let lastWork = performance.now();
   try {
     for (;;) {
       if (Atomics.load(ctl, W_STOP)) break;
       const req = Atomics.load(ctl, W_REQ);
       if (req === handled) {
         Atomics.wait(ctl, W_REQ, req, IDLE_WAIT_MS);
+        // A machine that was dropped never stops its workers: end after an idle period (the machine restarts one when needed).
+        if (init.idleExitMs > 0 && Atomics.load(ctl, W_REQ) === handled && performance.now() - lastWork > init.idleExitMs
+          && Atomics.compareExchange(ctl, W_STATE, STATE_READY, STATE_IDLE) === STATE_READY) {
+          ch.wakeMachine();
+          break;
+        }
         continue;
       }
+      lastWork = performance.now();
       Atomics.store(ctl, W_BUSY, 1);
       for (let m = receiveMessageOnPort(init.port); m; m = receiveMessageOnPort(init.port)) {
         const msg = m.message as Partial<VhostMemMessage>;

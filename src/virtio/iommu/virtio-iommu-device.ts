@@ -50,6 +50,9 @@ export class VirtioIommuDevice extends VirtioDevice {
       get log() {
         return platform.log;
       },
+      get tracer() {
+        return platform.tracer;
+      },
       reportFault: (r, f, e, a) => self.reportFault(r, f, e, a),
     });
     this.requestq = this.addQueue(VIOMMU_QUEUE_SIZE, (vq) => this.handleRequests(vq));

@@ -1,4 +1,5 @@
 import type { EventLog } from '../../base/event-log.js';
+import type { Tracer } from '../../base/trace.js';
 import type { AddressSpace } from '../../memory/address-space.js';
 import type { ContainerRegion } from '../../memory/region.js';
 import { EndpointRegion } from '../../iommu/virtio-iommu/endpoint-region.js';
@@ -136,5 +137,8 @@ class PlatformBinding implements ViommuPlatformBase {
   }
   get log(): EventLog {
     return this.host.ctx.log;
+  }
+  get tracer(): Tracer {
+    return this.host.ctx.mem.tracer;
   }
 }

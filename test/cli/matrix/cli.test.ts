@@ -84,7 +84,7 @@ t.test('consumers are plug-ins: a new one runs through every scenario', async (t
     summary: 'an edu that records what the matrix asks of it',
     device: () => ({ driver: 'edu', props: {} }),
     steady: (_a, dev, ops) => (calls.push(`steady ${dev.guest.name} ${ops}`), { ops, bytes: 0, wrongData: 0, hang: false, errors: [] }),
-    churn: (_a, _dev, ops) => (calls.push('churn'), { ops, bytes: 0, wrongData: 0, hang: false, errors: [] }),
+    churn: (_a, _dev, ops) => (calls.push('churn'), { ops, bytes: 0, wrongData: 0, hang: true, errors: ['the probe never finished'] }),
     bindUnbind: () => (calls.push('bind-unbind'), { ops: 1, bytes: 0, wrongData: 1, hang: false, errors: ['the probe says it broke'] }),
     notifierUse: () => ({ flags: 'UNMAP', map: 0, unmap: 7, devIotlb: 0 }),
   };
@@ -97,6 +97,9 @@ t.test('consumers are plug-ins: a new one runs through every scenario', async (t
   t.equal(steady.status, 'works');
   t.equal(steady.notifierFlags, 'UNMAP');
   t.equal(steady.counts.unmapEvents, 7);
+  const churn = r.cells.find((c) => c.scenario === 'churn-strict')!;
+  t.equal(churn.status, 'broken');
+  t.same([churn.broken!.hang, churn.broken!.wrongData, churn.broken!.oracleViolations], [true, 0, 0], 'a hang is its own kind of breakage');
   const bu = r.cells.find((c) => c.scenario === 'bind-unbind')!;
   t.equal(bu.status, 'broken');
   t.same(bu.broken!.details, ['the probe says it broke']);

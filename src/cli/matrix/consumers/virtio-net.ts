@@ -12,7 +12,7 @@ const HDR = 30;
 const BYTES = 256;
 const BATCH = 8;
 /** Packets per scenario operation. */
-const PACKETS_PER_OP = 8;
+const PACKETS_PER_OP = 2;
 
 /**
  * Echo packets through the device with the guest's virtio_net driver:

@@ -1,0 +1,3 @@
+import { ciFuzz } from './run-ci.js';
+
+ciFuzz(['qmp', 'qtest', 'vhost']);
