@@ -8,8 +8,26 @@ import { closest } from './suggest.js';
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 
-  constructor(readonly field: string, readonly problem: string, readonly valid?: readonly string[]) {
+  /**
+   * A suggestion kept out of the message ("did you mean 'edu'?"), so messages
+   * that copy QEMU's text stay byte-for-byte; entry points print it on its own line.
+   */
+  readonly hint: string | undefined;
+
+  constructor(readonly field: string, readonly problem: string, readonly valid?: readonly string[], hint?: string) {
     super(ConfigError.format(field, problem, valid));
+    this.hint = hint;
+  }
+
+  /** The message with its hint appended ("...; did you mean 'edu'?"), for one-line reports. */
+  get messageWithHint(): string {
+    return this.hint ? `${this.message}; ${this.hint}` : this.message;
+  }
+
+  /** "did you mean 'y'?" when `value` is a plausible typo of one of `known`. */
+  static didYouMean(value: string, known: readonly string[], prefix = ''): string | undefined {
+    const near = closest(value, known);
+    return near !== undefined && near !== value ? `did you mean '${prefix}${near}'?` : undefined;
   }
 
   private static format(field: string, problem: string, valid?: readonly string[]): string {

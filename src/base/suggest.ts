@@ -18,7 +18,8 @@ export function closest(word: string, known: readonly string[]): string | undefi
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of known) {
-    const d = editDistance(word.toLowerCase(), k.toLowerCase());
+    // A known word that extends the typed one ("virtio-iommu" -> "virtio-iommu-pci") wins a tie.
+    const d = editDistance(word.toLowerCase(), k.toLowerCase()) - (k.toLowerCase().startsWith(word.toLowerCase()) ? 0.5 : 0);
     if (d < bestD) {
       bestD = d;
       best = k;

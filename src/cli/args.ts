@@ -8,6 +8,10 @@ export interface FlagSpec {
   /** Value name shown in help, e.g. "N" or "FILE". */
   readonly arg?: string;
   readonly default?: string | number | boolean;
+  /** How help shows the default when String(default) is not the best form (e.g. "0x9E3779B9"). */
+  readonly defaultText?: string;
+  /** An int flag that must be >= 0. */
+  readonly unsigned?: boolean;
   /** Allowed values for a string flag. */
   readonly choices?: readonly string[];
   /** A string flag that may be given several times: its value is the list. */
@@ -34,9 +38,11 @@ export interface ParsedArgs {
   help: boolean;
 }
 
-function parseInt0x(flag: string, text: string): number {
+function parseInt0x(flag: string, text: string, unsigned: boolean): number {
   const v = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^-?\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(v)) throw new UsageError(`--${flag}: '${text}' is not an integer`);
+  if (!Number.isSafeInteger(v) || (unsigned && v < 0)) {
+    throw new UsageError(`--${flag}: '${text}' is not ${unsigned ? 'a non-negative integer' : 'an integer'}`);
+  }
   return v;
 }
 
@@ -74,7 +80,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
     }
     const text = eq < 0 ? argv[++i] : a.slice(eq + 1);
     if (text === undefined) throw new UsageError(`${spec.name}: option '--${name}' needs a value (${f.arg ?? 'VALUE'})`);
-    if (f.type === 'int') flags[name] = parseInt0x(name, text);
+    if (f.type === 'int') flags[name] = parseInt0x(name, text, f.unsigned === true);
     else if (f.type === 'number') {
       const v = Number(text);
       if (!Number.isFinite(v)) throw new UsageError(`--${name}: '${text}' is not a number`);
@@ -93,7 +99,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
 
 /** The `--help` text of a subcommand, generated from its spec. */
 export function commandHelp(spec: CommandSpec): string {
-  const lines = [`usage: viommu ${spec.name}${spec.positional ? ` ${spec.positional}` : ''} [options]`, '', spec.summary, ''];
+  const lines = [`usage: viommu ${spec.name} [options]${spec.positional ? ` ${spec.positional}` : ''}`, '', spec.summary, ''];
   const names = Object.keys(spec.flags);
   if (names.length) {
     lines.push('options:');
@@ -104,7 +110,8 @@ export function commandHelp(spec: CommandSpec): string {
     const w = Math.max(...heads.map((h) => h.length));
     names.forEach((n, i) => {
       const f = spec.flags[n]!;
-      const dflt = (f.default !== undefined && f.type !== 'bool' ? ` (default: ${String(f.default)})` : '') + (f.repeatable ? ' (repeatable)' : '');
+      const shown = f.defaultText ?? (f.default !== undefined && f.type !== 'bool' ? String(f.default) : undefined);
+      const dflt = (shown !== undefined ? ` (default: ${shown})` : '') + (f.repeatable ? ' (repeatable)' : '');
       lines.push(`${heads[i]!.padEnd(w)}  ${f.help}${dflt}`);
     });
     lines.push(`${'  -h, --help'.padEnd(w)}  show this help`);

@@ -1,68 +1,61 @@
 import { closest } from '../base/index.js';
+import { commandHelp, parseArgs, type CommandSpec } from './args.js';
 import { formatVhostBench, runVhostBench, VHOST_BENCH_CONFIGS, type VhostBenchOptions } from './bench-vhost.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
 
-const HELP = `usage: viommu bench vhost [options]
+/** `viommu bench vhost`: virtio-net traffic through vhost with and without a device IOTLB. */
+export const BENCH_VHOST_SPEC: CommandSpec = {
+  name: 'bench vhost',
+  summary: 'Measure packets per second and the device-IOTLB hit rate of virtio-net traffic through vhost.',
+  flags: {
+    packets: { type: 'int', arg: 'N', help: 'packets per device in the timed run', default: 20000 },
+    bytes: { type: 'int', arg: 'N', help: 'data bytes per packet (at most 1470)', default: 256 },
+    batch: { type: 'int', arg: 'N', help: 'packets per kick (at most 128)', default: 64 },
+    workers: { type: 'string', arg: 'L', help: 'comma-separated worker counts (1 to 8)', default: '1,2' },
+    'per-packet': { type: 'bool', help: 'map/unmap every buffer (default: pooled buffers, a steady working set)' },
+    config: { type: 'string', arg: 'L', help: `only these configurations (${VHOST_BENCH_CONFIGS.map((c) => c.name).join(', ')})` },
+    rounds: { type: 'int', arg: 'N', help: 'interleaved rounds, median reported', default: 3 },
+    json: { type: 'bool', help: 'rows as JSON' },
+  },
+  notes: 'Echoed packets, data checked, wall clock, for: vhost with DEVIOTLB_UNMAP (intel-iommu device-iotlb=on),\n'
+    + 'vhost with the UNMAP fallback (the vIOMMU vetoes DEVIOTLB_UNMAP), the emulated device, and vhost without a\n'
+    + 'vIOMMU; each with 1 and 2 devices (one vhost worker each). Exits 1 if a configuration failed.',
+};
 
-Packets per second (wall clock) and device-IOTLB hit rate of virtio-net
-traffic (echoed packets, data checked) for: vhost with DEVIOTLB_UNMAP
-(intel-iommu device-iotlb=on), vhost with the UNMAP fallback (the vIOMMU
-vetoes DEVIOTLB_UNMAP), the emulated device, and vhost without a vIOMMU;
-each with 1 and 2 devices (one vhost worker each).
+function positive(flag: string, v: number): number {
+  if (v < 1) throw new UsageError(`--${flag}: '${v}' is not a positive integer`);
+  return v;
+}
 
-  --packets N     packets per device in the timed run   [20000]
-  --bytes N       data bytes per packet                 [256]
-  --batch N       packets per kick                      [64]
-  --workers L     comma-separated worker counts         [1,2]
-  --per-packet    map/unmap every buffer (default: pooled buffers, a steady working set)
-  --config L      only these configurations (${VHOST_BENCH_CONFIGS.map((c) => c.name).join(', ')})
-  --rounds N      interleaved rounds, median reported   [3]
-  --json          rows as JSON
-`;
-
+/** `viommu bench vhost`; returns the exit status. */
 export async function runVhostBenchCli(args: readonly string[], io: CliIo): Promise<number> {
-  const o: { -readonly [K in keyof VhostBenchOptions]: VhostBenchOptions[K] } = { packets: 20000, bytes: 256, batch: 64, workers: [1, 2], pool: true, rounds: 3 };
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const eq = a.indexOf('=');
-    const name = a.startsWith('--') ? a.slice(2, eq < 0 ? undefined : eq) : '';
-    const val = () => {
-      const v = eq >= 0 ? a.slice(eq + 1) : args[++i];
-      if (v === undefined) throw new UsageError(`--${name} needs a value`);
-      return v;
-    };
-    const int = () => {
-      const v = val();
-      if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--${name}: '${v}' is not a positive integer`);
-      return Number(v);
-    };
-    if (name === 'help') {
-      io.stdout.write(HELP);
-      return 0;
-    } else if (name === 'json') json = true;
-    else if (name === 'per-packet') o.pool = false;
-    else if (name === 'packets') o.packets = int();
-    else if (name === 'rounds') o.rounds = int();
-    else if (name === 'bytes') o.bytes = Math.min(1470, int());
-    else if (name === 'batch') o.batch = Math.min(128, int());
-    else if (name === 'workers') o.workers = val().split(',').map((x) => Math.max(1, Math.min(8, Number(x) || 1)));
-    else if (name === 'config') {
-      const names = val().split(',');
-      for (const n of names) {
-        if (!VHOST_BENCH_CONFIGS.some((c) => c.name === n)) {
-          const near = closest(n, VHOST_BENCH_CONFIGS.map((c) => c.name));
-          throw new UsageError(`--config: unknown configuration '${n}'${near ? `; did you mean '${near}'?` : ''}`);
-        }
+  const a = parseArgs(BENCH_VHOST_SPEC, args);
+  if (a.help) {
+    io.stdout.write(commandHelp(BENCH_VHOST_SPEC));
+    return 0;
+  }
+  if (a.positional.length > 0) throw new UsageError(`unexpected argument '${a.positional[0]}'`);
+  const f = a.flags;
+  const o: { -readonly [K in keyof VhostBenchOptions]: VhostBenchOptions[K] } = {
+    packets: positive('packets', f['packets'] as number),
+    bytes: Math.min(1470, positive('bytes', f['bytes'] as number)),
+    batch: Math.min(128, positive('batch', f['batch'] as number)),
+    workers: (f['workers'] as string).split(',').map((x) => Math.max(1, Math.min(8, Number(x) || 1))),
+    pool: f['per-packet'] !== true,
+    rounds: positive('rounds', f['rounds'] as number),
+  };
+  if (f['config'] !== undefined) {
+    const names = (f['config'] as string).split(',');
+    for (const n of names) {
+      if (!VHOST_BENCH_CONFIGS.some((c) => c.name === n)) {
+        const near = closest(n, VHOST_BENCH_CONFIGS.map((c) => c.name));
+        throw new UsageError(`--config: unknown configuration '${n}'${near ? `; did you mean '${near}'?` : ''}`);
       }
-      o.configs = names;
-    } else {
-      const near = closest(name, ['packets', 'bytes', 'batch', 'workers', 'per-packet', 'config', 'rounds', 'json', 'help']);
-      throw new UsageError(`unknown option '${a}'${near ? `; did you mean '--${near}'?` : ''}`);
     }
+    o.configs = names;
   }
   const rows = runVhostBench(o);
-  io.stdout.write(json ? `${JSON.stringify(rows)}\n` : formatVhostBench(rows, o));
+  io.stdout.write(f['json'] ? `${JSON.stringify(rows)}\n` : formatVhostBench(rows, o));
   return rows.every((r) => r.ok) ? 0 : 1;
 }

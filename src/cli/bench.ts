@@ -1,50 +1,53 @@
 import { ConfigError, closest } from '../base/index.js';
 import {
-  BENCH_DEFAULTS, runIotlbBench, type IotlbBenchOptions, type IotlbBenchResult, type WorkloadPattern,
+  BENCH_DEFAULTS, BENCH_IOMMUS, COHERENCE_MODES, IOTLB_POLICIES, runIotlbBench, type IotlbBenchOptions, type IotlbBenchResult, type WorkloadPattern,
 } from '../iommu/index.js';
 import type { CoherenceMode, IotlbPolicy } from '../iommu/index.js';
-import { runIotlbSweep } from './bench-run-sweep.js';
+import { commandHelp, parseArgs, type CommandSpec } from './args.js';
 import type { CliIo } from './io.js';
+import { errorLines, UsageError } from './usage-error.js';
+import { BENCH_VHOST_SPEC, runVhostBenchCli } from './bench-vhost-cli.js';
+import { runIotlbSweep } from './bench-run-sweep.js';
 import { traceFor, writeTraceFile } from './trace-file.js';
-import { UsageError } from './usage-error.js';
-import { runVhostBenchCli } from './bench-vhost-cli.js';
 
-const IOTLB_HELP = `usage: viommu bench iotlb [options]
+/** `viommu bench iotlb`: the standard IOTLB workload (iotlb-std/1). */
+export const BENCH_IOTLB_SPEC: CommandSpec = {
+  name: 'bench iotlb',
+  summary: 'Run the standard IOTLB workload (iotlb-std/1) through a vIOMMU model and report translations per second.',
+  flags: {
+    pages: { type: 'int', arg: 'N', unsigned: true, help: 'IOVA pages mapped (4 KiB each)', default: BENCH_DEFAULTS.pages },
+    ws: { type: 'int', arg: 'N', unsigned: true, help: 'pages the stream touches (<= pages)', default: BENCH_DEFAULTS.ws },
+    ops: { type: 'int', arg: 'N', unsigned: true, help: 'translations in the timed stream', default: BENCH_DEFAULTS.ops },
+    pattern: { type: 'string', help: 'access pattern', arg: ['random', 'seq'].join('|'), default: BENCH_DEFAULTS.pattern },
+    seed: {
+      type: 'int', arg: 'S', unsigned: true, help: 'PRNG seed (uint32, decimal or 0x...)',
+      default: BENCH_DEFAULTS.seed, defaultText: `0x${BENCH_DEFAULTS.seed.toString(16).toUpperCase()}`,
+    },
+    workers: { type: 'int', arg: 'N', unsigned: true, help: 'translation workers (0: the calling thread)', default: BENCH_DEFAULTS.workers },
+    iommu: { type: 'string', help: 'the vIOMMU model whose translate path is timed', arg: BENCH_IOMMUS.join('|'), default: BENCH_DEFAULTS.iommu },
+    json: { type: 'bool', help: 'print one JSON object instead of a table' },
+    capacity: { type: 'int', arg: 'N', unsigned: true, help: 'IOTLB entries per translating thread', default: BENCH_DEFAULTS.capacity },
+    ways: { type: 'int', arg: 'N', unsigned: true, help: 'IOTLB associativity (1, 2, 4, 8, 16)', default: BENCH_DEFAULTS.ways },
+    policy: { type: 'string', help: 'IOTLB replacement policy', arg: IOTLB_POLICIES.join('|'), default: BENCH_DEFAULTS.policy },
+    coherence: { type: 'string', help: 'worker IOTLB coherence', arg: COHERENCE_MODES.join('|'), default: BENCH_DEFAULTS.coherence },
+    sweep: {
+      type: 'string', arg: 'K=V,V,...', repeatable: true,
+      help: 'run once per value of option K (workers, ws, pages, ops, capacity, ways, iommu, pattern, policy, coherence); several sweeps run their cartesian product',
+    },
+    html: {
+      type: 'string', arg: 'FILE',
+      help: 'write an HTML report with SVG charts (throughput and hit rate along each swept option, a table of runs); without --sweep it runs workers=0,1,2 at --ws and ws=256,1024,4096,16384 at --workers',
+    },
+    trace: { type: 'string', arg: 'FILE.json', help: 'write a Chrome trace-event file (one run, --workers 0): IOTLB misses and fills per miss pass (Perfetto, chrome://tracing)' },
+  },
+  notes: 'The workload (shared/bench/IOTLB-WORKLOAD.md): guest page tables for --pages IOVA pages, then --ops\n'
+    + 'translations of a stream over --ws of them, timed. Exits 1 if a translation faulted.\n'
+    + 'A sweep prints one line per run (or a JSON array with --json) and shows a progress bar on stderr when it is a terminal.\n'
+    + 'Recorded figures and the commands that produced them: bench/RESULTS.md.',
+};
 
-Runs the standard IOTLB workload (iotlb-std/1, shared/bench/IOTLB-WORKLOAD.md):
-guest page tables for --pages IOVA pages, then --ops translations of a stream
-over --ws of them, timed.
-
-  --pages N          IOVA pages mapped (4 KiB each)             [65536]
-  --ws N             pages the stream touches (<= pages)        [1024]
-  --ops N            translations in the timed stream           [20000000]
-  --pattern P        random | seq                               [random]
-  --seed S           PRNG seed (uint32, decimal or 0x...)       [0x9E3779B9]
-  --workers N        translation workers (0: calling thread)    [0]
-  --iommu M          vtd | smmuv3 | virtio-iommu | spapr        [vtd]
-  --json             one JSON object instead of a table
-  --capacity N       IOTLB entries per translating thread       [4096]
-  --ways N           IOTLB associativity (1, 2, 4, 8, 16)       [4]
-  --policy P         fifo | lru                                 [fifo]
-  --coherence C      shootdown | epoch (worker IOTLB coherence) [shootdown]
-  --sweep K=V,V,...  run once per value of option K (workers, ws, pages, ops,
-                     capacity, ways, iommu, pattern, policy, coherence);
-                     repeatable: several sweeps run their cartesian product
-  --html FILE        write an HTML report with SVG charts (throughput and hit
-                     rate along each swept option, a table of runs); without
-                     --sweep it runs workers=0,1,2 at --ws and
-                     ws=256,1024,4096,16384 at --workers
-  --trace FILE.json  write a Chrome trace-event file (one run, --workers 0):
-                     IOTLB misses and fills per miss pass (Perfetto, chrome://tracing)
-
-A sweep prints one line per run (or a JSON array with --json) and shows a
-progress bar on stderr when it is a terminal.
-`;
-
-const NUMERIC = ['pages', 'ws', 'ops', 'seed', 'workers', 'capacity', 'ways'] as const;
-const STRINGS = ['pattern', 'iommu', 'policy', 'coherence'] as const;
-const FILES = ['html', 'trace'] as const;
-const FLAGS = [...NUMERIC, ...STRINGS, ...FILES, 'sweep', 'json', 'help'];
+/** The benchmarks `viommu bench` runs, by name. */
+export const BENCHMARKS: Readonly<Record<string, CommandSpec>> = { iotlb: BENCH_IOTLB_SPEC, vhost: BENCH_VHOST_SPEC };
 
 /** What `bench iotlb` was asked for besides the options of one run. */
 export interface IotlbCliArgs {
@@ -57,46 +60,38 @@ export interface IotlbCliArgs {
   trace?: string;
 }
 
-function parseNumber(flag: string, v: string): number {
-  const n = /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : /^\d+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n)) throw new UsageError(`--${flag}: '${v}' is not a non-negative integer`);
-  return n;
-}
-
 /** Parses `bench iotlb` flags (--name value or --name=value). */
 export function parseIotlbArgs(args: readonly string[]): IotlbCliArgs {
-  const o: Record<string, number | string> = { ...BENCH_DEFAULTS };
-  let json = false;
-  let help = false;
-  const sweeps: string[] = [];
-  const files: Partial<Record<(typeof FILES)[number], string>> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}'`);
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    if (name === 'json') json = true;
-    else if (name === 'help') help = true;
-    else if (name === 'sweep' || (FILES as readonly string[]).includes(name)) {
-      const v = eq >= 0 ? a.slice(eq + 1) : args[++i];
-      if (v === undefined) throw new UsageError(`--${name} needs a value`);
-      if (name === 'sweep') sweeps.push(v);
-      else files[name as (typeof FILES)[number]] = v;
-    } else if ((NUMERIC as readonly string[]).includes(name) || (STRINGS as readonly string[]).includes(name)) {
-      const v = eq >= 0 ? a.slice(eq + 1) : args[++i];
-      if (v === undefined) throw new UsageError(`--${name} needs a value`);
-      o[name] = (NUMERIC as readonly string[]).includes(name) ? parseNumber(name, v) : v;
-    } else {
-      const near = closest(name, FLAGS);
-      throw new UsageError(`unknown option '--${name}'${near ? `; did you mean '--${near}'?` : ''}`);
-    }
-  }
+  const a = parseArgs(BENCH_IOTLB_SPEC, args);
+  if (a.positional.length > 0 || a.rest.length > 0) throw new UsageError(`unexpected argument '${a.positional[0] ?? '--'}'`);
+  const f = a.flags;
   const opts: IotlbBenchOptions = {
-    pages: o.pages as number, ws: o.ws as number, ops: o.ops as number, pattern: o.pattern as WorkloadPattern,
-    seed: o.seed as number, workers: o.workers as number, iommu: o.iommu as string, capacity: o.capacity as number,
-    ways: o.ways as number, policy: o.policy as IotlbPolicy, coherence: o.coherence as CoherenceMode,
+    pages: f['pages'] as number, ws: f['ws'] as number, ops: f['ops'] as number, pattern: f['pattern'] as WorkloadPattern,
+    seed: f['seed'] as number, workers: f['workers'] as number, iommu: f['iommu'] as string, capacity: f['capacity'] as number,
+    ways: f['ways'] as number, policy: f['policy'] as IotlbPolicy, coherence: f['coherence'] as CoherenceMode,
   };
-  return { opts, json, help, sweeps, ...files };
+  return {
+    opts, json: f['json'] === true, help: a.help, sweeps: (f['sweep'] as string[] | undefined) ?? [],
+    ...(f['html'] !== undefined ? { html: f['html'] as string } : {}),
+    ...(f['trace'] !== undefined ? { trace: f['trace'] as string } : {}),
+  };
+}
+
+/** `viommu bench --help`: the list of benchmarks. */
+function benchHelp(): string {
+  const names = Object.keys(BENCHMARKS);
+  const w = Math.max(...names.map((n) => n.length));
+  return [
+    'usage: viommu bench <benchmark> [options]',
+    '',
+    'Runs a benchmark and prints its figures (a table, or JSON with --json).',
+    '',
+    'benchmarks:',
+    ...names.map((n) => `  ${n.padEnd(w)}  ${BENCHMARKS[n]!.summary.split('\n')[0]}`),
+    '',
+    "Run 'viommu bench <benchmark> --help' for a benchmark's options.",
+    '',
+  ].join('\n');
 }
 
 /** The readable form of a result. */
@@ -120,18 +115,18 @@ export function formatIotlbResult(r: IotlbBenchResult): string {
 export async function runBench(args: string[], io: CliIo): Promise<number> {
   const [what, ...rest] = args;
   if (what === undefined || what === '--help' || what === '-h') {
-    io.stdout.write('usage: viommu bench iotlb|vhost [options]   (viommu bench iotlb --help, viommu bench vhost --help)\n');
+    (what === undefined ? io.stderr : io.stdout).write(benchHelp());
     return what === undefined ? 2 : 0;
   }
-  if (what === 'vhost') return runVhostBenchCli(rest, io);
-  if (what !== 'iotlb') {
-    const near = closest(what, ['iotlb', 'vhost']);
+  if (!BENCHMARKS[what]) {
+    const near = closest(what, Object.keys(BENCHMARKS));
     throw new UsageError(`unknown benchmark '${what}'${near ? `; did you mean '${near}'?` : ''}`);
   }
+  if (what === 'vhost') return runVhostBenchCli(rest, io);
   const cli = parseIotlbArgs(rest);
   const { opts, json, help } = cli;
   if (help) {
-    io.stdout.write(IOTLB_HELP);
+    io.stdout.write(commandHelp(BENCH_IOTLB_SPEC));
     return 0;
   }
   try {
@@ -143,7 +138,7 @@ export async function runBench(args: string[], io: CliIo): Promise<number> {
     return r.faults === 0 ? 0 : 1;
   } catch (e) {
     if (e instanceof ConfigError) {
-      io.stderr.write(`viommu bench iotlb: ${e.message}\n`);
+      io.stderr.write(errorLines('viommu bench iotlb', e));
       return 2;
     }
     throw e;

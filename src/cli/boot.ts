@@ -57,7 +57,7 @@ export async function runBoot(argv: string[], io: CliIo): Promise<number> {
       ...(a.flags['edu-dma-bits'] !== undefined ? { eduDmaBits: a.flags['edu-dma-bits'] as number } : {}),
     };
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (e instanceof ConfigError) throw UsageError.fromConfig(e);
     throw e;
   }
   const dumped = handleDumpDtb(machine, (msg) => io.stderr.write(`viommu: ${msg}\n`));
@@ -87,7 +87,7 @@ export function bootMachine(machine: Machine, options: BootOptions): BootReport 
   try {
     return bootGuest(port, { ...options, oracle });
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (e instanceof ConfigError) throw UsageError.fromConfig(e);
     throw e;
   }
 }

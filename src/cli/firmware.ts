@@ -11,7 +11,7 @@ import { UsageError } from './usage-error.js';
 
 export const FIRMWARE_SPEC: CommandSpec = {
   name: 'firmware',
-  summary: 'Builds a machine (default: q35 with intel-iommu and an edu device) and writes the firmware it hands over:\n'
+  summary: 'Build a machine (default: q35 with intel-iommu and an edu device) and write the firmware it hands over:\n'
     + 'every ACPI table as SIG.dat (for iasl -d) and the device tree as machine.dtb (for dtc -I dtb -O dts).',
   positional: '[CONFIG.json | -- QEMU-ARGS...]',
   flags: {
@@ -60,7 +60,7 @@ export async function runFirmware(argv: string[], io: CliIo): Promise<number> {
     for (const n of config.notes) io.stderr.write(`viommu: note: ${n}\n`);
     machine = Machine.create(config);
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (e instanceof ConfigError) throw UsageError.fromConfig(e);
     throw e;
   }
   if (p.flags['reset-state'] !== true) firmwarePlatformSetup(machine);

@@ -62,7 +62,7 @@ export async function runHotplug(argv: string[], io: CliIo): Promise<number> {
       const args = m.trim().startsWith('-') ? ['--', ...splitArgs(m)] : [m];
       machine = { config: loadMachineConfig(args), text: m };
     } catch (e) {
-      if (e instanceof ConfigError) throw new UsageError(`hotplug: --machine: ${e.message}`);
+      if (e instanceof ConfigError) throw UsageError.fromConfig(e, 'hotplug: --machine: ');
       throw e;
     }
   }

@@ -7,22 +7,11 @@ import { Machine } from '../machine/machine.js';
 import { startQtestServer } from '../machine/qtest/server.js';
 import { handleDumpDtb } from './dumpdtb.js';
 import type { CliIo } from './io.js';
+import { systemUsage } from './system-usage.js';
+import { errorLines } from './usage-error.js';
 
 const NAME = 'viommu-system';
 
-const USAGE = `usage: ${NAME} [options]
-QEMU-compatible entry point of viommu (QEMU 7.2 command lines and qtest).
-
-  -machine|-M NAME[,PROP=VALUE...]  q35 (default), virt, pseries; -machine help lists them
-  -m SIZE                           guest RAM (QEMU suffixes; no suffix means MiB)
-  -device DRIVER[,PROP=VALUE...]    add a device; -device help lists drivers, -device DRIVER,help its properties
-  -nodefaults, -display none, -S    accepted (viommu has no default devices, display or CPU)
-  -qtest CHARDEV [-qtest-log FILE]  serve the qtest protocol (stdio, unix:PATH[,server=on,wait=off])
-  -qmp CHARDEV, -chardev ..., -mon chardev=ID,mode=control   QMP monitors (served by the QMP server)
-  -serial none, -monitor none       accepted
-  -cpu, -smp, -accel, -machine kernel-irqchip=...   accepted and ignored (no CPU)
-  -seed N                           seed of the machine's PRNG (viommu extension)
-`;
 
 /** A running service attached to the machine (the QMP server). */
 export interface SystemService {
@@ -55,13 +44,13 @@ function untilSignal(): Promise<void> {
 
 /** The QEMU-compatible entry point `viommu-system`; returns the exit status. */
 export async function runSystem(argv: string[], io: CliIo, hooks: SystemHooks = {}): Promise<number> {
-  const err = (msg: string) => io.stderr.write(`${NAME}: ${msg}\n`);
+  const err = (msg: string, hint?: string) => io.stderr.write(errorLines(NAME, { message: msg, hint }));
   let parsed;
   try {
     parsed = parseCmdline(argv);
   } catch (e) {
     if (e instanceof ConfigError) {
-      err(e.message);
+      err(e.message, e.hint);
       return 1;
     }
     throw e;
@@ -70,7 +59,7 @@ export async function runSystem(argv: string[], io: CliIo, hooks: SystemHooks = 
   const registry = defaultDeviceRegistry();
   switch (action.kind) {
     case 'help':
-      io.stdout.write(USAGE);
+      io.stdout.write(systemUsage(NAME));
       return 0;
     case 'version':
       io.stdout.write(`${NAME} (viommu 0.1.0), compatible with QEMU emulator version 7.2\n`);
@@ -82,7 +71,7 @@ export async function runSystem(argv: string[], io: CliIo, hooks: SystemHooks = 
       if (action.driver !== undefined) {
         const t = registry.get(action.driver);
         if (!t) {
-          err(`'${action.driver}' is not a valid device model name`);
+          err(`'${action.driver}' is not a valid device model name`, ConfigError.didYouMean(action.driver, registry.names()));
           return 1;
         }
         io.stdout.write(registry.help(t));
@@ -100,7 +89,7 @@ export async function runSystem(argv: string[], io: CliIo, hooks: SystemHooks = 
     machine = Machine.create(config, registry);
   } catch (e) {
     if (e instanceof ConfigError) {
-      err(e.message);
+      err(e.message, e.hint);
       return 1;
     }
     throw e;
@@ -123,7 +112,7 @@ export async function runSystem(argv: string[], io: CliIo, hooks: SystemHooks = 
       await server.ready;
     } catch (e) {
       if (e instanceof ConfigError) {
-        err(e.message);
+        err(e.message, e.hint);
         return 1;
       }
       throw e;

@@ -30,9 +30,11 @@ import { VirtioNetDriver } from './drivers/virtio-net.js';
 import { WorkloadRunner } from './workload/runner.js';
 import type { ParamValue, Workload, WorkloadResult } from './workload/workload.js';
 
+/** Linux's DMA domain policy: iommu.strict=1, lazy (flush queue, the default) or iommu.passthrough=1. */
 export type DmaMode = 'strict' | 'lazy' | 'passthrough';
 export const DMA_MODES: readonly DmaMode[] = ['strict', 'lazy', 'passthrough'];
 
+/** How the synthetic guest boots: DMA mode, workloads, seed, regression switches, extra drivers. */
 export interface BootOptions {
   /** iommu.strict=1 (DMA), lazy (DMA_FQ, the Linux default) or iommu.passthrough=1 (IDENTITY). Default lazy. */
   readonly dmaMode?: DmaMode;

@@ -12,8 +12,11 @@ export const IOMMU_NOTIFIER_UNMAP = 0x1;
 export const IOMMU_NOTIFIER_MAP = 0x2;
 /** Device-IOTLB (ATS) invalidations. */
 export const IOMMU_NOTIFIER_DEVIOTLB_UNMAP = 0x4;
+/** MAP and UNMAP: what a shadowing consumer (VFIO) registers. */
 export const IOMMU_NOTIFIER_IOTLB_EVENTS = IOMMU_NOTIFIER_MAP | IOMMU_NOTIFIER_UNMAP;
+/** DEVIOTLB_UNMAP: what vhost registers when the vIOMMU offers ATS. */
 export const IOMMU_NOTIFIER_DEVIOTLB_EVENTS = IOMMU_NOTIFIER_DEVIOTLB_UNMAP;
+/** Every notifier flag. */
 export const IOMMU_NOTIFIER_ALL = IOMMU_NOTIFIER_IOTLB_EVENTS | IOMMU_NOTIFIER_DEVIOTLB_EVENTS;
 
 export const U64_MAX = (1n << 64n) - 1n;

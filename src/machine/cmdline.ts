@@ -27,9 +27,11 @@ const CPU_OPTIONS: Readonly<Record<string, string>> = {
 /** Machine properties that concern the accelerator (QEMU accepts them on -machine). */
 const ACCEL_MACHINE_PROPS = ['accel', 'kernel-irqchip', 'kernel_irqchip'];
 
-const WITH_ARG = new Set(['machine', 'M', 'm', 'device', 'display', 'qtest', 'qtest-log', 'qmp', 'qmp-pretty', 'chardev', 'mon',
+/** The options parseCmdline accepts that take an argument (without the leading '-'). */
+export const CMDLINE_OPTIONS_WITH_ARG: ReadonlySet<string> = new Set(['machine', 'M', 'm', 'device', 'display', 'qtest', 'qtest-log', 'qmp', 'qmp-pretty', 'chardev', 'mon',
   'serial', 'monitor', 'cpu', 'smp', 'accel', 'seed', 'global']);
-const NO_ARG = new Set(['nodefaults', 'S', 'h', 'help', 'version']);
+/** The options parseCmdline accepts that take no argument. */
+export const CMDLINE_OPTIONS_NO_ARG: ReadonlySet<string> = new Set(['nodefaults', 'S', 'h', 'help', 'version']);
 
 /**
  * Parses a QEMU-style command line (softmmu/vl.c qemu_init's option loop)
@@ -61,9 +63,11 @@ export function parseCmdline(argv: readonly string[]): ParsedCmdline {
     }
     const name = arg.replace(/^--?/, '');
     const opt = `-${name}`;
-    if (!WITH_ARG.has(name) && !NO_ARG.has(name)) throw new ConfigError(opt, 'invalid option');
+    if (!CMDLINE_OPTIONS_WITH_ARG.has(name) && !CMDLINE_OPTIONS_NO_ARG.has(name)) {
+      throw new ConfigError(opt, 'invalid option', undefined, ConfigError.didYouMean(name, [...CMDLINE_OPTIONS_WITH_ARG, ...CMDLINE_OPTIONS_NO_ARG], '-'));
+    }
     let val = '';
-    if (WITH_ARG.has(name)) {
+    if (CMDLINE_OPTIONS_WITH_ARG.has(name)) {
       if (i + 1 >= argv.length) throw new ConfigError(opt, 'requires an argument');
       val = argv[++i]!;
     }

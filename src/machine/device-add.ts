@@ -9,9 +9,9 @@ import { ID_ERROR, idWellFormed, PropError } from './properties.js';
 export type AnyDevice = PCIDevice | SystemDevice;
 
 /** The ConfigError for a device spec, named as the user wrote it. */
-function specError(spec: DeviceSpec, prop: string | undefined, message: string): ConfigError {
+function specError(spec: DeviceSpec, prop: string | undefined, message: string, hint?: string): ConfigError {
   const field = spec.json && prop ? `${spec.origin}.${prop}` : spec.origin;
-  return new ConfigError(field, message);
+  return new ConfigError(field, message, undefined, hint);
 }
 
 /** Which property a PropError from a device's props is about, for JSON configs. */
@@ -29,7 +29,7 @@ export function addDevice(m: Machine, spec: DeviceSpec): AnyDevice {
   try {
     type = m.registry.lookup(spec.driver);
   } catch (e) {
-    if (e instanceof PropError) throw specError(spec, 'driver', e.message);
+    if (e instanceof PropError) throw specError(spec, 'driver', e.message, e.hint);
     throw e;
   }
   const { bus: busName, id, ...given } = spec.props;
@@ -43,7 +43,7 @@ export function addDevice(m: Machine, spec: DeviceSpec): AnyDevice {
   try {
     props = m.registry.resolve(type, rest);
   } catch (e) {
-    if (e instanceof PropError) throw specError(spec, propOf(e.message), e.message);
+    if (e instanceof PropError) throw specError(spec, propOf(e.message), e.message, e.hint);
     throw e;
   }
   let dev: AnyDevice;

@@ -1,3 +1,4 @@
+import { ConfigError } from '../base/config-error.js';
 import type { PCIDevice } from '../pci/device.js';
 import { parseProp, PropError, Props, type PropDef, type PropValue, type RawValue } from './properties.js';
 
@@ -78,7 +79,7 @@ export class DeviceRegistry {
   /** qdev_device_add's lookup: QEMU's message for an unknown driver. */
   lookup(driver: string): DeviceType {
     const t = this.types.get(driver);
-    if (!t) throw new PropError(`'${driver}' is not a valid device model name`);
+    if (!t) throw new PropError(`'${driver}' is not a valid device model name`, ConfigError.didYouMean(driver, this.names()));
     return t;
   }
 
@@ -104,7 +105,7 @@ export class DeviceRegistry {
       if (!d) {
         const unsupported = t.unsupported?.includes(k) || (t.bus === 'pci' && PCI_UNSUPPORTED_PROPS.includes(k));
         if (unsupported) throw new PropError(`Property '${t.driver}.${k}' is not supported by viommu`);
-        throw new PropError(`Property '${t.driver}.${k}' not found`);
+        throw new PropError(`Property '${t.driver}.${k}' not found`, ConfigError.didYouMean(k, [...defs.keys()]));
       }
       values.set(k, parseProp(t.driver, d, v));
     }

@@ -262,7 +262,10 @@ export class Machine {
 
 function resolveBoardType(name: string): BoardType {
   const t = findBoardType(name);
-  if (!t) throw new ConfigError('', 'unsupported machine type\nUse -machine help to list supported machines');
+  if (!t) {
+    const hint = ConfigError.didYouMean(name, BOARD_TYPES.flatMap((b) => b.names));
+    throw new ConfigError('', 'unsupported machine type\nUse -machine help to list supported machines', undefined, hint);
+  }
   return t;
 }
 
@@ -271,7 +274,7 @@ function resolveMachineProps(t: BoardType, raw: Readonly<Record<string, string |
   for (const d of t.props) if (d.default !== undefined) values.set(d.name, d.default);
   for (const [k, v] of Object.entries(raw)) {
     const d = t.props.find((p) => p.name === k);
-    if (!d) throw new ConfigError('', `Property '${t.qomType}.${k}' not found`);
+    if (!d) throw new ConfigError('', `Property '${t.qomType}.${k}' not found`, undefined, ConfigError.didYouMean(k, t.props.map((p) => p.name)));
     try {
       values.set(k, parseProp(t.qomType, d, v));
     } catch (e) {

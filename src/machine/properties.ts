@@ -30,6 +30,11 @@ export interface PropDef {
 /** A property value QEMU would refuse; the message is QEMU's. */
 export class PropError extends Error {
   override readonly name = 'PropError';
+
+  /** @param hint a "did you mean" suggestion kept out of QEMU's message text */
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
 }
 
 const U64 = (1n << 64n) - 1n;

@@ -6,8 +6,11 @@ import type { AddressSpace } from './address-space.js';
  * translation, and the access kind passed to translate().
  */
 export const IOMMU_NONE = 0;
+/** Read-only: the device may read (DMA to the device). */
 export const IOMMU_RO = 1;
+/** Write-only: the device may write (DMA from the device). */
 export const IOMMU_WO = 2;
+/** Read and write. */
 export const IOMMU_RW = 3;
 
 /**

@@ -54,7 +54,7 @@ t.test('a JSON config, --reset-state, acpi=off', async (t) => {
 t.test('help and usage errors', async (t) => {
   const h = await run(['firmware', '--help']);
   t.equal(h.code, 0);
-  t.match(h.out, /^usage: viommu firmware \[CONFIG\.json \| -- QEMU-ARGS\.\.\.\] \[options\]/);
+  t.match(h.out, /^usage: viommu firmware \[options\] \[CONFIG\.json \| -- QEMU-ARGS\.\.\.\]/);
   t.match(h.out, /--out DIR/);
   t.match((await run(['--help'])).out, /\n {2}firmware {2}/, 'listed by viommu --help');
   const missing = await run(['firmware', '--', '-M', 'virt']);

@@ -39,7 +39,7 @@ export function machineFrom(v: unknown, field: string, fail: Fail): { config: Ma
     }
     if (isObj(v)) return { config: configFromJson(v), text: JSON.stringify(v) };
   } catch (e) {
-    if (e instanceof ConfigError) return fail(e.field && typeof v !== 'string' ? `${field}.${e.field}` : field, e.message);
+    if (e instanceof ConfigError) return fail(e.field && typeof v !== 'string' ? `${field}.${e.field}` : field, e.messageWithHint);
     throw e;
   }
   return fail(field, 'expected QEMU options as one string ("-M q35 -device ...") or a JSON machine config object');

@@ -12,6 +12,7 @@ import { HotplugSession } from './session.js';
 /** The machine a script runs on when neither --machine nor its header names one: q35 with two empty root ports. */
 export const DEFAULT_HOTPLUG_MACHINE = '-M q35 -nodefaults -device pcie-root-port,id=rp1,chassis=1,addr=3 -device pcie-root-port,id=rp2,chassis=2,addr=4';
 
+/** Options of {@link runHotplugScript}: the machine (instead of the header's), the seed, guest actions. */
 export interface HotplugRunOptions {
   /** A machine that overrides the script's header (--machine), and how it was given. */
   readonly machine?: { readonly config: MachineConfig; readonly text: string };
@@ -23,6 +24,7 @@ export interface HotplugRunOptions {
   readonly trace?: TraceSink;
 }
 
+/** The outcome of a hotplug script: one record per step, test points passed and failed. */
 export interface HotplugRun {
   readonly script: string;
   readonly machine: string;
@@ -55,15 +57,15 @@ export function runHotplugScript(text: string, file: string, opts: HotplugRunOpt
     if (opts.trace) m.mem.tracer.attach(opts.trace, () => m.clock.now);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    if (opts.machine) throw new ScriptError('--machine', 0, '', e.message);
-    throw new ScriptError(file, header?.line ?? 0, 'machine', e.message);
+    if (opts.machine) throw new ScriptError('--machine', 0, '', e.messageWithHint);
+    throw new ScriptError(file, header?.line ?? 0, 'machine', e.messageWithHint);
   }
   let session: HotplugSession;
   try {
     session = new HotplugSession(m, header?.boot ?? {}, seed);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    throw new ScriptError(file, header?.line ?? 0, 'boot', e.message);
+    throw new ScriptError(file, header?.line ?? 0, 'boot', e.messageWithHint);
   }
   const records = new ScriptRunner(session, actions).run(script.steps);
   const tests = records.filter((r) => r.test);

@@ -12,6 +12,7 @@ export interface PlannedCell {
   readonly cell: ConsumerCell;
 }
 
+/** MatrixOptions plus plug-in consumers. */
 export interface RunMatrixOptions extends MatrixOptions {
   /** Consumers to run instead of the built-in ones (plug-ins). */
   readonly consumerPlugins?: readonly MatrixConsumer[];

@@ -25,6 +25,7 @@ export type MatrixConsumerId = string;
 /** Built-in consumers, in table order. */
 export type BuiltinConsumerId = 'vhost-net' | 'virtio-net' | 'vfio' | 'edu';
 
+/** The scenarios a cell runs (viommu matrix --help describes each). */
 export type MatrixScenarioId = 'steady' | 'churn-strict' | 'churn-lazy' | 'hotplug' | 'bind-unbind';
 
 /**
@@ -36,6 +37,7 @@ export type MatrixScenarioId = 'steady' | 'churn-strict' | 'churn-lazy' | 'hotpl
  */
 export type MatrixMode = 'fixed' | 'x-vhost-iotlb-fallback=off' | 'seed000' | 'seed004';
 
+/** A cell's verdict: works (with its notifier flags), refused (with the message), broken (with what broke). */
 export type CellStatus = 'works' | 'refused' | 'broken';
 
 /** Why a cell is broken (several can hold at once). */
@@ -67,6 +69,7 @@ export interface CellCounts {
   readonly virtualNs: number;
 }
 
+/** One cell of the matrix: a vIOMMU x consumer x guest ATS x scenario x mode combination and its outcome. */
 export interface MatrixCell {
   /** Stable key "viommu|consumer|ats=on|scenario|mode", used for sharding and for comparing with the expected file. */
   readonly key: string;
@@ -87,6 +90,7 @@ export interface MatrixCell {
   readonly counts: CellCounts;
 }
 
+/** How many cells ran, worked, were refused, broke. */
 export interface MatrixTotals {
   readonly cells: number;
   readonly works: number;
@@ -94,6 +98,7 @@ export interface MatrixTotals {
   readonly broken: number;
 }
 
+/** What `viommu matrix --json` prints and runMatrix() returns. */
 export interface MatrixResult {
   readonly version: 1;
   /** The axes in table order (for renderers that lay out a grid). */
@@ -113,6 +118,7 @@ export interface MatrixResult {
   readonly byMode: Readonly<Record<string, MatrixTotals>>;
 }
 
+/** Which slice of the matrix to run (axes, shard) and the seed. */
 export interface MatrixOptions {
   /** Run only slice `index` (1-based) of `count`: a deterministic round-robin over the canonical cell order. */
   readonly shard?: { readonly index: number; readonly count: number };

@@ -13,6 +13,7 @@ import { viommuBenchMachine } from '../virtio-iommu/bench.js';
 import { spaprBenchMachine } from '../spapr/bench-setup.js';
 import { smmuBenchMachine } from './smmu-bench.js';
 
+/** The vIOMMU models `viommu bench iotlb --iommu` runs the workload through. */
 export const BENCH_IOMMUS = ['vtd', 'smmuv3', 'virtio-iommu', 'spapr'] as const;
 
 /** Defaults of IOTLB-WORKLOAD.md, plus this implementation's IOTLB shape. */
@@ -22,6 +23,7 @@ export const BENCH_DEFAULTS: IotlbBenchOptions = {
 };
 export type BenchIommu = (typeof BENCH_IOMMUS)[number];
 
+/** The options of `viommu bench iotlb` (the workload's parameters plus the IOTLB's shape and the workers). */
 export interface IotlbBenchOptions extends WorkloadParams {
   readonly workers: number;
   readonly iommu: string;
@@ -32,6 +34,7 @@ export interface IotlbBenchOptions extends WorkloadParams {
   readonly coherence: CoherenceMode;
 }
 
+/** What `viommu bench iotlb --json` prints: the options used, timings and the IOTLB's counters. */
 export interface IotlbBenchResult {
   readonly workload: string;
   readonly pages: number;

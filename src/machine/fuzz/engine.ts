@@ -5,6 +5,7 @@ import type { Failure, FuzzInput, FuzzTarget, Op, RunOutcome } from './types.js'
 /** Wall-time bound of one input (the "hang / slow" oracle): generous, a 2-core CI machine is slow. */
 export const WALL_BOUND_MS = 10_000;
 
+/** Options of one target's fuzz run: seed, input and time budgets. */
 export interface FuzzOptions {
   readonly seed: number;
   /** Stop after this many seconds of wall time... */
@@ -19,6 +20,7 @@ export interface FuzzOptions {
   readonly onFailure?: (f: FoundFailure) => void;
 }
 
+/** A failure the fuzzer found, with its minimised input. */
 export interface FoundFailure {
   readonly target: string;
   readonly seed: number;
@@ -28,6 +30,7 @@ export interface FoundFailure {
   readonly originalOps: number;
 }
 
+/** What one target's run did: inputs, corpus, features, failures, time. */
 export interface TargetStats {
   readonly target: string;
   readonly seed: number;

@@ -4,6 +4,7 @@ import { loadReproducer, saveReproducer, toReproducer } from './repro.js';
 import { FUZZ_TARGETS } from './targets/index.js';
 import type { FuzzTarget, RunOutcome } from './types.js';
 
+/** Options of `viommu fuzz` as a library call: targets, budgets, seed, where reproducers go. */
 export interface FuzzRunOptions {
   /** A target name or 'all'. */
   readonly target: string;

@@ -21,6 +21,7 @@ export interface Variant {
   readonly args: readonly string[];
 }
 
+/** One fuzz input: the target and its sequence of operations. */
 export interface FuzzInput {
   readonly variant: Variant;
   readonly ops: readonly Op[];
@@ -41,6 +42,7 @@ export interface FuzzInput {
 export type FailureKind = 'exception' | 'slow' | 'virtual-time' | 'ram-bounds' | 'dma-oracle' | 'canary'
   | 'server-down' | 'resource' | 'internal';
 
+/** A failure an oracle reported for an input (its kind and message). */
 export interface Failure {
   readonly kind: FailureKind;
   readonly message: string;
