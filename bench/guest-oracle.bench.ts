@@ -6,11 +6,11 @@
  */
 import { VirtualClock } from '../src/base/clock.js';
 import { GuestDevice } from '../src/guest/device.js';
-import { IOMMU_DOMAIN_DMA, IOMMU_READ, IOMMU_WRITE } from '../src/guest/iommu/domain-types.js';
-import { IommuDomain } from '../src/guest/iommu/driver.js';
+import { IOMMU_DOMAIN_DMA, IOMMU_READ, IOMMU_WRITE } from '../src/guest/iommu-core/domain-types.js';
+import { IommuDomain } from '../src/guest/iommu-core/driver.js';
 import { DmaOracle } from '../src/guest/oracle/oracle.js';
-import { PciBus, PciFunction } from '../src/guest/pci/device.js';
-import type { PciConfigAccess } from '../src/guest/pci/config-access.js';
+import { PciBus, PciFunction } from '../src/guest/pci-core/device.js';
+import type { PciConfigAccess } from '../src/guest/pci-core/config-access.js';
 
 const clock = new VirtualClock();
 const oracle = new DmaOracle(() => clock.now);

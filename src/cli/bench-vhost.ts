@@ -1,5 +1,5 @@
 import { VirtioNetDriver } from '../guest/drivers/virtio-net.js';
-import { pciEnableAts } from '../guest/pci/ats.js';
+import { pciEnableAts } from '../guest/pci-core/ats.js';
 import { trafficWorkload } from '../guest/workload/traffic.js';
 import type { GuestKernel } from '../guest/kernel.js';
 import { parseCmdline } from '../machine/cmdline.js';

@@ -4,7 +4,7 @@ import { DmaOracle } from '../guest/oracle/oracle.js';
 import { formatReport } from '../guest/report/format.js';
 import { reportFailed, type BootReport } from '../guest/report/report.js';
 import { parseWorkloadSpec } from '../guest/workload/workload.js';
-import { REGRESSION_SWITCHES } from '../guest/iommu/core.js';
+import { REGRESSION_SWITCHES } from '../guest/iommu-core/core.js';
 import { infoMtree } from '../memory/mtree.js';
 import { installDmaTap } from '../machine/dma-tap.js';
 import { loadMachineConfig } from '../machine/load-config.js';

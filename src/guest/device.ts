@@ -1,4 +1,4 @@
-import type { PciFunction } from './pci/device.js';
+import type { PciFunction } from './pci-core/device.js';
 
 /** DMA_BIT_MASK(n) for n <= 52 (numbers stay exact). */
 export function dmaBitMask(n: number): number {

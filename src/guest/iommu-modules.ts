@@ -1,6 +1,6 @@
 import { vtdModule } from './drivers/vtd/module.js';
 import type { IommuModule } from './module.js';
-import { virtioIommuModule } from './iommu/virtio-iommu/module.js';
+import { virtioIommuModule } from './iommu-core/virtio-iommu/module.js';
 import { spaprTceModule } from './spapr/module.js';
 import { smmuv3Module } from './drivers/smmuv3/module.js';
 

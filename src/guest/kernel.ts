@@ -8,13 +8,13 @@ import type { AcpiWalk } from './fw/acpi/walk.js';
 import type { FdtTree } from './fw/fdt/fdt.js';
 import type { FwCfgClient } from './fw/fw-cfg.js';
 import type { Pciehp } from './hotplug/pciehp.js';
-import { IommuCore, type RegressionSwitch } from './iommu/core.js';
-import type { DomainType } from './iommu/domain-types.js';
+import { IommuCore, type RegressionSwitch } from './iommu-core/core.js';
+import type { DomainType } from './iommu-core/domain-types.js';
 import { MsiDomain } from './irq/msi-domain.js';
 import { DmaOracle } from './oracle/oracle.js';
 import { PageAllocator } from './page-alloc.js';
-import type { PciTopology } from './pci/enumerate.js';
-import type { HostWindows } from './pci/resources.js';
+import type { PciTopology } from './pci-core/enumerate.js';
+import type { HostWindows } from './pci-core/resources.js';
 import type { GuestPort } from './port.js';
 import { VfioBindings } from './vfio/bindings.js';
 

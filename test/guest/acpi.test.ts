@@ -9,7 +9,7 @@ import { walkAcpi } from '../../src/guest/fw/acpi/walk.js';
 import { fwCfgIo, fwCfgMmio } from '../../src/guest/fw/fw-cfg-regs.js';
 import { FwCfgClient } from '../../src/guest/fw/fw-cfg.js';
 import { GuestKernel } from '../../src/guest/kernel.js';
-import { IOMMU_DOMAIN_DMA_FQ } from '../../src/guest/iommu/domain-types.js';
+import { IOMMU_DOMAIN_DMA_FQ } from '../../src/guest/iommu-core/domain-types.js';
 import { DEFAULT_DMA_API } from '../../src/guest/dma/dma-api.js';
 import { ByteView, byteSum } from '../../src/guest/util/bytes.js';
 import { fail, ok, parseWith, ParseError } from '../../src/guest/util/result.js';

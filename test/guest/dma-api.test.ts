@@ -2,7 +2,7 @@ import t from 'tap';
 import { dmaBitMask, GuestDevice } from '../../src/guest/device.js';
 import { DirectDmaOps } from '../../src/guest/dma/dma-direct.js';
 import { Swiotlb } from '../../src/guest/dma/swiotlb.js';
-import { IOMMU_DOMAIN_DMA } from '../../src/guest/iommu/domain-types.js';
+import { IOMMU_DOMAIN_DMA } from '../../src/guest/iommu-core/domain-types.js';
 import { FakeMachine } from './fake/machine.js';
 import { bootQ35, eduDev, eduRaw } from './fake/helpers.js';
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import { EPROBE_DEFER } from '../../src/guest/errno.js';
 import {
   IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ, IOMMU_DOMAIN_IDENTITY, IOMMU_DOMAIN_PLATFORM, domainTypeName,
-} from '../../src/guest/iommu/domain-types.js';
+} from '../../src/guest/iommu-core/domain-types.js';
 import { coreSetup } from './fake/soft-iommu.js';
 
 /** Adds every device (deferred: no instance yet), then registers the instance, as Linux's bus_iommu_probe does at boot. */

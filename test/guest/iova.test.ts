@@ -5,7 +5,7 @@ import { dmaBitMask } from '../../src/guest/device.js';
 import { IommuDmaOps } from '../../src/guest/dma/dma-iommu.js';
 import { DEFAULT_FQ } from '../../src/guest/dma/flush-queue.js';
 import { IovaDomain } from '../../src/guest/dma/iova.js';
-import { IOMMU_DOMAIN_DMA } from '../../src/guest/iommu/domain-types.js';
+import { IOMMU_DOMAIN_DMA } from '../../src/guest/iommu-core/domain-types.js';
 import { coreSetup } from './fake/soft-iommu.js';
 
 const LIMIT28 = Math.floor(dmaBitMask(28) / 4096);

@@ -2,12 +2,12 @@ import t from 'tap';
 import { EventLog } from '../../src/base/event-log.js';
 import { VirtualClock } from '../../src/base/clock.js';
 import { GuestDevice } from '../../src/guest/device.js';
-import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_DMA, IOMMU_READ } from '../../src/guest/iommu/domain-types.js';
-import { IommuDomain } from '../../src/guest/iommu/driver.js';
-import { iommuGroupClaimDmaOwner } from '../../src/guest/iommu/ownership.js';
+import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_DMA, IOMMU_READ } from '../../src/guest/iommu-core/domain-types.js';
+import { IommuDomain } from '../../src/guest/iommu-core/driver.js';
+import { iommuGroupClaimDmaOwner } from '../../src/guest/iommu-core/ownership.js';
 import { DmaOracle } from '../../src/guest/oracle/oracle.js';
 import { reportFailed } from '../../src/guest/report/report.js';
-import { enumeratePci } from '../../src/guest/pci/enumerate.js';
+import { enumeratePci } from '../../src/guest/pci-core/enumerate.js';
 import { bootQ35, eduDev, eduRaw } from './fake/helpers.js';
 import { pcieTopology } from './fake/topology.js';
 

@@ -1,11 +1,11 @@
 import t from 'tap';
 import { EPERM } from '../../src/guest/errno.js';
-import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_PLATFORM, IOMMU_READ, IOMMU_WRITE } from '../../src/guest/iommu/domain-types.js';
-import type { IommuDomain } from '../../src/guest/iommu/driver.js';
-import { iommuMap, iommuUnmap } from '../../src/guest/iommu/iommu-map.js';
+import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_PLATFORM, IOMMU_READ, IOMMU_WRITE } from '../../src/guest/iommu-core/domain-types.js';
+import type { IommuDomain } from '../../src/guest/iommu-core/driver.js';
+import { iommuMap, iommuUnmap } from '../../src/guest/iommu-core/iommu-map.js';
 import {
   iommuAttachGroup, iommuDetachGroup, iommuGroupClaimDmaOwner, iommuGroupReleaseDmaOwner, iommuPagingDomainAlloc,
-} from '../../src/guest/iommu/ownership.js';
+} from '../../src/guest/iommu-core/ownership.js';
 import type { GuestKernel } from '../../src/guest/kernel.js';
 import { reportFailed } from '../../src/guest/report/report.js';
 import { bootQ35, eduDev, eduRaw } from './fake/helpers.js';

@@ -1,15 +1,15 @@
 import t from 'tap';
-import { dmaAliases } from '../../src/guest/pci/dma-alias.js';
-import type { PciFunction } from '../../src/guest/pci/device.js';
-import { enumeratePci } from '../../src/guest/pci/enumerate.js';
-import { assignResources, type HostWindows } from '../../src/guest/pci/resources.js';
-import { pciEnableAts, pciEnablePasid, pciMaxPasids } from '../../src/guest/pci/ats.js';
-import { pciEnableMsi, pciMsixInfo } from '../../src/guest/pci/msi.js';
-import { cf8Access } from '../../src/guest/pci/config-access.js';
+import { dmaAliases } from '../../src/guest/pci-core/dma-alias.js';
+import type { PciFunction } from '../../src/guest/pci-core/device.js';
+import { enumeratePci } from '../../src/guest/pci-core/enumerate.js';
+import { assignResources, type HostWindows } from '../../src/guest/pci-core/resources.js';
+import { pciEnableAts, pciEnablePasid, pciMaxPasids } from '../../src/guest/pci-core/ats.js';
+import { pciEnableMsi, pciMsixInfo } from '../../src/guest/pci-core/msi.js';
+import { cf8Access } from '../../src/guest/pci-core/config-access.js';
 import {
   PCI_CAP_ID_MSI, PCI_COMMAND, PCI_EXT_CAP_ID_ACS, PCI_EXT_CAP_ID_ATS, PCI_EXT_CAP_ID_PASID, PCI_EXP_TYPE_PCI_BRIDGE,
   PCI_EXP_TYPE_ROOT_PORT, PCI_MEMORY_BASE, PCI_MEMORY_LIMIT, PCI_PREF_BASE_UPPER32, PCI_PREF_MEMORY_BASE, PCI_PREF_MEMORY_LIMIT,
-} from '../../src/guest/pci/regs.js';
+} from '../../src/guest/pci-core/regs.js';
 import { pcieTopology } from './fake/topology.js';
 
 const WINDOWS: HostWindows = {

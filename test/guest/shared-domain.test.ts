@@ -1,8 +1,8 @@
 import t from 'tap';
 import { GuestDevice } from '../../src/guest/device.js';
 import { EINVAL } from '../../src/guest/errno.js';
-import { IOMMU_READ, IOMMU_WRITE } from '../../src/guest/iommu/domain-types.js';
-import { SharedDomain, type MediatedAttachment } from '../../src/guest/iommu/shared-domain.js';
+import { IOMMU_READ, IOMMU_WRITE } from '../../src/guest/iommu-core/domain-types.js';
+import { SharedDomain, type MediatedAttachment } from '../../src/guest/iommu-core/shared-domain.js';
 import type { GuestKernel } from '../../src/guest/kernel.js';
 import { bootQ35, eduDev, eduRaw } from './fake/helpers.js';
 import type { TestIommuDriver } from './fake/test-iommu.js';

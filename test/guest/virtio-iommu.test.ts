@@ -1,7 +1,7 @@
 import t from 'tap';
 import { bootMachine } from '../../src/cli/boot.js';
 import type { BootOptions } from '../../src/guest/boot.js';
-import type { VirtioIommuDriver } from '../../src/guest/iommu/virtio-iommu/driver.js';
+import type { VirtioIommuDriver } from '../../src/guest/iommu-core/virtio-iommu/driver.js';
 import type { GuestKernel } from '../../src/guest/kernel.js';
 import { reportFailed, type BootReport } from '../../src/guest/report/report.js';
 import { parseCmdline } from '../../src/machine/cmdline.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { pciDisableAts, pciEnableAts } from '../../src/guest/pci/ats.js';
+import { pciDisableAts, pciEnableAts } from '../../src/guest/pci-core/ats.js';
 import { vhostNetOf, vhostRegistration } from '../../src/vhost/api.js';
 import type { Machine } from '../../src/machine/machine.js';
 import { bootNet, guestNet } from './helpers.js';

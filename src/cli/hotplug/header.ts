@@ -1,7 +1,7 @@
 import { closest } from '../../base/suggest.js';
 import { ConfigError } from '../../base/config-error.js';
 import { DMA_MODES, type BootOptions, type DmaMode } from '../../guest/boot.js';
-import { REGRESSION_SWITCHES } from '../../guest/iommu/core.js';
+import { REGRESSION_SWITCHES } from '../../guest/iommu-core/core.js';
 import { parseCmdline } from '../../machine/cmdline.js';
 import { configFromJson, type MachineConfig } from '../../machine/config.js';
 import { parseDuration } from './duration.js';

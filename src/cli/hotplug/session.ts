@@ -4,7 +4,7 @@ import { bootGuestKernel } from '../../guest/boot.js';
 import type { PciehpSlot } from '../../guest/hotplug/pciehp.js';
 import type { GuestKernel } from '../../guest/kernel.js';
 import { DmaOracle } from '../../guest/oracle/oracle.js';
-import { bdfName } from '../../guest/pci/regs.js';
+import { bdfName } from '../../guest/pci-core/regs.js';
 import { installDmaTap } from '../../machine/dma-tap.js';
 import { Machine } from '../../machine/machine.js';
 import { MachineQmpBackend } from '../../machine/qmp-backend.js';

@@ -1,6 +1,6 @@
 import type { GuestDevice } from '../../guest/device.js';
 import type { GuestKernel } from '../../guest/kernel.js';
-import { pciAtsEnabled, pciAtsSupported, pciEnableAts } from '../../guest/pci/ats.js';
+import { pciAtsEnabled, pciAtsSupported, pciEnableAts } from '../../guest/pci-core/ats.js';
 import type { ActionContext, ActionResult, GuestAction } from '../hotplug/actions.js';
 import { runHotplugScript } from '../hotplug/run.js';
 import { ScriptError } from '../hotplug/script.js';

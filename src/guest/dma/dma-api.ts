@@ -4,8 +4,8 @@ import {
   DMA_MAPPING_ERROR, mapSgPerEntry, unmapSgPerEntry, type DmaDirection, type DmaOps, type DmaSegment, type SgEntry,
 } from '../dma-ops.js';
 import { EIO, EPROBE_DEFER } from '../errno.js';
-import type { IommuCore } from '../iommu/core.js';
-import { IOMMU_DOMAIN_PLATFORM, isDmaDomain } from '../iommu/domain-types.js';
+import type { IommuCore } from '../iommu-core/core.js';
+import { IOMMU_DOMAIN_PLATFORM, isDmaDomain } from '../iommu-core/domain-types.js';
 import type { PageAllocator } from '../page-alloc.js';
 import type { GuestPort } from '../port.js';
 import { DirectDmaOps } from './dma-direct.js';

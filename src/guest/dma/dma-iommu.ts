@@ -1,10 +1,10 @@
 import type { GuestClock } from '../clock.js';
 import { dmaBitMask, type GuestDevice } from '../device.js';
 import { DMA_MAPPING_ERROR, type DmaDirection, type DmaOps, type DmaSegment, type SgEntry } from '../dma-ops.js';
-import type { IommuCore } from '../iommu/core.js';
-import { IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ, IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE } from '../iommu/domain-types.js';
-import type { IommuDomain } from '../iommu/driver.js';
-import { iommuFlushIotlbAll, iommuIotlbSync, iommuMap, iommuMapSg, iommuUnmapFast, newGather } from '../iommu/iommu-map.js';
+import type { IommuCore } from '../iommu-core/core.js';
+import { IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ, IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE } from '../iommu-core/domain-types.js';
+import type { IommuDomain } from '../iommu-core/driver.js';
+import { iommuFlushIotlbAll, iommuIotlbSync, iommuMap, iommuMapSg, iommuUnmapFast, newGather } from '../iommu-core/iommu-map.js';
 import { FlushQueue, type FlushQueueOptions } from './flush-queue.js';
 import { IovaDomain } from './iova.js';
 

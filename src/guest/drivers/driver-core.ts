@@ -1,8 +1,8 @@
 import type { EventLog } from '../../base/event-log.js';
 import type { GuestDevice } from '../device.js';
 import { ENODEV, EPROBE_DEFER, errnoName } from '../errno.js';
-import type { IommuCore } from '../iommu/core.js';
-import { iommuDeviceUnuseDefaultDomain, iommuDeviceUseDefaultDomain } from '../iommu/ownership.js';
+import type { IommuCore } from '../iommu-core/core.js';
+import { iommuDeviceUnuseDefaultDomain, iommuDeviceUseDefaultDomain } from '../iommu-core/ownership.js';
 import type { DmaApi } from '../dma/dma-api.js';
 
 /** A PCI device driver (Linux struct pci_driver). */

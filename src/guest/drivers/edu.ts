@@ -3,7 +3,7 @@ import { dmaMappingError, type DmaDirection } from '../dma-ops.js';
 import { EIO, ENODEV, ENOMEM, ETIMEDOUT } from '../errno.js';
 import { cpuBigEndian, NativeMmio } from '../native-mmio.js';
 import type { GuestKernel } from '../kernel.js';
-import { pciEnableDevice } from '../pci/enumerate.js';
+import { pciEnableDevice } from '../pci-core/enumerate.js';
 import type { PciDriver } from './driver-core.js';
 
 /**

@@ -2,10 +2,10 @@ import { dmaBitMask, type GuestDevice } from '../device.js';
 import { dmaMappingError } from '../dma-ops.js';
 import { EIO, ENODEV, ENOMEM, ENOSPC } from '../errno.js';
 import type { GuestKernel } from '../kernel.js';
-import { pciEnableDevice } from '../pci/enumerate.js';
-import { VIRTIO_F_ACCESS_PLATFORM, VIRTIO_F_VERSION_1 } from '../virtio/regs.js';
-import { VirtioPciDevice } from '../virtio/virtio-pci.js';
-import type { GuestVirtqueue } from '../virtio/virtqueue.js';
+import { pciEnableDevice } from '../pci-core/enumerate.js';
+import { VIRTIO_F_ACCESS_PLATFORM, VIRTIO_F_VERSION_1 } from '../virtio-core/regs.js';
+import { VirtioPciDevice } from '../virtio-core/virtio-pci.js';
+import type { GuestVirtqueue } from '../virtio-core/virtqueue.js';
 import type { PciDriver } from './driver-core.js';
 
 /** virtio-net (virtio 1.2 section 5.1): modern PCI ID 0x1040 + 1, feature MAC (5), config mac @0. */

@@ -1,6 +1,6 @@
 import type { GuestDevice } from '../device.js';
-import type { IommuCore } from '../iommu/core.js';
-import { dmaAliases } from '../pci/dma-alias.js';
+import type { IommuCore } from '../iommu-core/core.js';
+import { dmaAliases } from '../pci-core/dma-alias.js';
 import type { FdtNode, FdtTree } from './fdt/fdt.js';
 import { iommuMapOf, mapRid } from './fdt/props.js';
 

@@ -1,6 +1,6 @@
 import type { GuestKernel } from '../kernel.js';
-import { ecamAccess, rtasAccess, type PciConfigAccess } from '../pci/config-access.js';
-import type { HostWindow, HostWindows } from '../pci/resources.js';
+import { ecamAccess, rtasAccess, type PciConfigAccess } from '../pci-core/config-access.js';
+import type { HostWindow, HostWindows } from '../pci-core/resources.js';
 import { loadAcpi } from './acpi-load.js';
 import { addDtIommuMap } from './dt-iommu.js';
 import { parseFdt, type FdtNode } from './fdt/fdt.js';

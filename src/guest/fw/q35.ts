@@ -1,7 +1,7 @@
 import type { GuestKernel } from '../kernel.js';
-import { cf8Access, type PciConfigAccess } from '../pci/config-access.js';
-import { enumeratePci } from '../pci/enumerate.js';
-import { assignResources, SEABIOS_HOTPLUG_RESERVE, type HostWindows } from '../pci/resources.js';
+import { cf8Access, type PciConfigAccess } from '../pci-core/config-access.js';
+import { enumeratePci } from '../pci-core/enumerate.js';
+import { assignResources, SEABIOS_HOTPLUG_RESERVE, type HostWindows } from '../pci-core/resources.js';
 import { loadAcpi } from './acpi-load.js';
 import { fwCfgIo } from './fw-cfg-regs.js';
 import { FwCfgClient } from './fw-cfg.js';

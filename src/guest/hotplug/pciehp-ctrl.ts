@@ -1,11 +1,11 @@
 import type { GuestTimer } from '../clock.js';
 import { EEXIST, ENODEV, errnoName } from '../errno.js';
 import type { GuestKernel } from '../kernel.js';
-import type { PciFunction } from '../pci/device.js';
+import type { PciFunction } from '../pci-core/device.js';
 import {
   PCI_EXP_SLTCTL_ATTN_IND_OFF, PCI_EXP_SLTCTL_ATTN_IND_ON, PCI_EXP_SLTCTL_PWR_IND_BLINK, PCI_EXP_SLTCTL_PWR_IND_OFF,
   PCI_EXP_SLTCTL_PWR_IND_ON, PCI_EXP_SLTSTA_DLLSC, PCI_EXP_SLTSTA_PDC,
-} from '../pci/regs.js';
+} from '../pci-core/regs.js';
 import type { SlotRegisters } from './pciehp-hpc.js';
 import { configureSlotDevices, slotDeviceAnswers, unconfigureSlotDevices } from './pciehp-pci.js';
 

@@ -1,5 +1,5 @@
 import type { EventLog } from '../../base/event-log.js';
-import type { PciFunction } from '../pci/device.js';
+import type { PciFunction } from '../pci-core/device.js';
 import {
   PCI_EXP_LNKCAP, PCI_EXP_LNKCAP_DLLLARC, PCI_EXP_LNKSTA, PCI_EXP_LNKSTA_DLLLA, PCI_EXP_SLTCAP, PCI_EXP_SLTCAP2,
   PCI_EXP_SLTCAP2_IBPD, PCI_EXP_SLTCAP_ABP, PCI_EXP_SLTCAP_AIP, PCI_EXP_SLTCAP_EIP, PCI_EXP_SLTCAP_HPC,
@@ -8,7 +8,7 @@ import {
   PCI_EXP_SLTCTL_DLLSCE, PCI_EXP_SLTCTL_HPIE, PCI_EXP_SLTCTL_PCC, PCI_EXP_SLTCTL_PDCE, PCI_EXP_SLTCTL_PFDE,
   PCI_EXP_SLTCTL_PIC, PCI_EXP_SLTCTL_PWR_OFF, PCI_EXP_SLTCTL_PWR_ON, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_ABP,
   PCI_EXP_SLTSTA_CC, PCI_EXP_SLTSTA_DLLSC, PCI_EXP_SLTSTA_PDC, PCI_EXP_SLTSTA_PDS, PCI_EXP_SLTSTA_PFD,
-} from '../pci/regs.js';
+} from '../pci-core/regs.js';
 
 /** Slot Status events pciehp handles (pciehp_isr). */
 export const PCIEHP_EVENTS = PCI_EXP_SLTSTA_ABP | PCI_EXP_SLTSTA_PFD | PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_CC | PCI_EXP_SLTSTA_DLLSC;

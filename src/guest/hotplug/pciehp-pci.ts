@@ -1,11 +1,11 @@
 import { GuestDevice } from '../device.js';
 import { EEXIST, ENODEV } from '../errno.js';
 import type { GuestKernel } from '../kernel.js';
-import { pciEnableAcs } from '../pci/acs.js';
-import { assignBridgeResources } from '../pci/bridge-windows.js';
-import type { PciFunction } from '../pci/device.js';
-import { scanSlot } from '../pci/enumerate.js';
-import { PCI_VENDOR_ID } from '../pci/regs.js';
+import { pciEnableAcs } from '../pci-core/acs.js';
+import { assignBridgeResources } from '../pci-core/bridge-windows.js';
+import type { PciFunction } from '../pci-core/device.js';
+import { scanSlot } from '../pci-core/enumerate.js';
+import { PCI_VENDOR_ID } from '../pci-core/regs.js';
 
 /** pci_bus_check_dev: does function 0 below the port answer (vendor ID not all ones or zero)? */
 export function slotDeviceAnswers(k: GuestKernel, port: PciFunction): boolean {

@@ -1,14 +1,14 @@
 import type { GuestTimer } from '../clock.js';
 import { EEXIST, ENODEV } from '../errno.js';
 import type { GuestKernel } from '../kernel.js';
-import type { PciFunction } from '../pci/device.js';
-import { pciEnableMsi, pciEnableMsixVector0 } from '../pci/msi.js';
+import type { PciFunction } from '../pci-core/device.js';
+import { pciEnableMsi, pciEnableMsixVector0 } from '../pci-core/msi.js';
 import {
   PCI_EXP_SLTCTL_ATTN_IND_OFF, PCI_EXP_SLTCTL_ATTN_IND_ON, PCI_EXP_SLTCTL_PWR_IND_BLINK, PCI_EXP_SLTCTL_PWR_IND_OFF,
   PCI_EXP_SLTCTL_PWR_IND_ON, PCI_EXP_SLTSTA_ABP, PCI_EXP_SLTSTA_DLLSC, PCI_EXP_SLTSTA_PDC, PCI_EXP_SLTSTA_PFD,
   PCI_EXP_TYPE_DOWNSTREAM, PCI_EXP_TYPE_ROOT_PORT,
-} from '../pci/regs.js';
-import { isHotplugBridge } from '../pci/resources.js';
+} from '../pci-core/regs.js';
+import { isHotplugBridge } from '../pci-core/resources.js';
 import { PCIEHP_EVENTS, SlotRegisters } from './pciehp-hpc.js';
 import {
   BUTTON_DELAY_NS, disableSlot, DISABLE_SLOT, enableSlot, MS, PciehpSlot, type PciehpOptions, type SlotState,

@@ -2,10 +2,10 @@ import type { EventLog } from '../../base/event-log.js';
 import type { GuestDevice } from '../device.js';
 import {
   domainTypeName, IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_IDENTITY, IOMMU_READ, IOMMU_WRITE,
-} from '../iommu/domain-types.js';
-import type { IommuDomain } from '../iommu/driver.js';
-import type { IommuEvents } from '../iommu/events.js';
-import { dmaAliases } from '../pci/dma-alias.js';
+} from '../iommu-core/domain-types.js';
+import type { IommuDomain } from '../iommu-core/driver.js';
+import type { IommuEvents } from '../iommu-core/events.js';
+import { dmaAliases } from '../pci-core/dma-alias.js';
 import { DomainView, type MappingRecord } from './domain-view.js';
 import type { DmaObservation, DmaObserver } from './observation.js';
 

@@ -1,9 +1,9 @@
-import { domainTypeName } from '../iommu/domain-types.js';
+import { domainTypeName } from '../iommu-core/domain-types.js';
 import type { GuestKernel } from '../kernel.js';
 import {
   PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_MSIX, PCI_CAP_ID_VNDR, PCI_EXT_CAP_ID_ACS, PCI_EXT_CAP_ID_ATS, PCI_EXT_CAP_ID_PASID,
   PCI_EXT_CAP_ID_PRI,
-} from '../pci/regs.js';
+} from '../pci-core/regs.js';
 import type { WorkloadResult } from '../workload/workload.js';
 import type { BootReport, DeviceReport } from './report.js';
 

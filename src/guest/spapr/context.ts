@@ -1,5 +1,5 @@
 import type { GuestDevice } from '../device.js';
-import type { IommuDomain } from '../iommu/driver.js';
+import type { IommuDomain } from '../iommu-core/driver.js';
 import type { GuestKernel } from '../kernel.js';
 import type { PseriesHv } from './hv.js';
 import type { IommuTable } from './iommu-table.js';

@@ -1,5 +1,5 @@
 import type { GuestDevice } from '../device.js';
-import { IOMMU_READ, IOMMU_WRITE } from '../iommu/domain-types.js';
+import { IOMMU_READ, IOMMU_WRITE } from '../iommu-core/domain-types.js';
 import { reportMapped, reportUnmapped, type PseriesContext } from './context.js';
 import { IommuTable } from './iommu-table.js';
 import { DIRECT64_PROP, DMA64_PROP, iommuGetPageShift } from './papr.js';

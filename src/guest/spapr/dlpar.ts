@@ -1,6 +1,6 @@
 import { GuestDevice } from '../device.js';
 import type { GuestKernel } from '../kernel.js';
-import type { PciFunction } from '../pci/device.js';
+import type { PciFunction } from '../pci-core/device.js';
 import { spaprTceDriverOf } from './module.js';
 
 /**

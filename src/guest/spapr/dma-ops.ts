@@ -1,6 +1,6 @@
 import type { GuestDevice } from '../device.js';
 import { DMA_MAPPING_ERROR, type DmaDirection, type DmaOps } from '../dma-ops.js';
-import { IOMMU_READ, IOMMU_WRITE } from '../iommu/domain-types.js';
+import { IOMMU_READ, IOMMU_WRITE } from '../iommu-core/domain-types.js';
 import { reportMapped, reportUnmapped, type PseriesContext } from './context.js';
 import { enableDdw } from './ddw.js';
 

@@ -1,7 +1,7 @@
 import type { GuestDevice } from '../device.js';
 import { ENODEV, EPERM } from '../errno.js';
-import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_PLATFORM } from '../iommu/domain-types.js';
-import { IommuDomain, type IommuCap, type IommuDriver, type IommuFwspec, type IommuInstance } from '../iommu/driver.js';
+import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_PLATFORM } from '../iommu-core/domain-types.js';
+import { IommuDomain, type IommuCap, type IommuDriver, type IommuFwspec, type IommuInstance } from '../iommu-core/driver.js';
 import type { GuestKernel } from '../kernel.js';
 import type { DevArch, PseriesContext } from './context.js';
 import type { PseriesHv } from './hv.js';

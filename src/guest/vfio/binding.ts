@@ -1,6 +1,6 @@
 import type { GuestDevice } from '../device.js';
 import { EINVAL, EIO, ENODEV, ENOMEM, errnoName } from '../errno.js';
-import type { IommuGroup } from '../iommu/group.js';
+import type { IommuGroup } from '../iommu-core/group.js';
 import type { GuestKernel } from '../kernel.js';
 import { spaprTceDriverOf } from '../spapr/module.js';
 import { VfioSpaprTceContainer } from '../spapr/vfio/container.js';

@@ -1,12 +1,12 @@
 import { EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, EPERM } from '../errno.js';
-import type { IommuCore } from '../iommu/core.js';
-import { IOMMU_READ, IOMMU_WRITE } from '../iommu/domain-types.js';
-import type { IommuDomain } from '../iommu/driver.js';
-import type { IommuGroup } from '../iommu/group.js';
-import { iommuMap, iommuUnmap } from '../iommu/iommu-map.js';
+import type { IommuCore } from '../iommu-core/core.js';
+import { IOMMU_READ, IOMMU_WRITE } from '../iommu-core/domain-types.js';
+import type { IommuDomain } from '../iommu-core/driver.js';
+import type { IommuGroup } from '../iommu-core/group.js';
+import { iommuMap, iommuUnmap } from '../iommu-core/iommu-map.js';
 import {
   iommuAttachGroup, iommuDetachGroup, iommuDomainFree, iommuGroupClaimDmaOwner, iommuGroupReleaseDmaOwner, iommuPagingDomainAlloc,
-} from '../iommu/ownership.js';
+} from '../iommu-core/ownership.js';
 
 /** Linux include/uapi/linux/vfio.h: the type1 IOMMU types (VFIO_SET_IOMMU arguments). */
 export const VFIO_TYPE1_IOMMU = 1;

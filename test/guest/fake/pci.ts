@@ -1,5 +1,5 @@
 import type { MemoryRegion } from '../../../src/memory/index.js';
-import type { PciConfigAccess } from '../../../src/guest/pci/config-access.js';
+import type { PciConfigAccess } from '../../../src/guest/pci-core/config-access.js';
 import type { FakeMachine, IoHandler } from './machine.js';
 
 /** A capability body: bytes after the ID/next pair (or after the extended header), with its writable bits. */

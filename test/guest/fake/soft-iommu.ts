@@ -2,13 +2,13 @@ import { EventLog } from '../../../src/base/event-log.js';
 import { VirtualClock } from '../../../src/base/clock.js';
 import { GuestDevice } from '../../../src/guest/device.js';
 import { EPROBE_DEFER } from '../../../src/guest/errno.js';
-import { IommuCore, type RegressionSwitch } from '../../../src/guest/iommu/core.js';
+import { IommuCore, type RegressionSwitch } from '../../../src/guest/iommu-core/core.js';
 import {
   IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_DMA_FQ, IOMMU_DOMAIN_PLATFORM, isPaging, type DomainType,
-} from '../../../src/guest/iommu/domain-types.js';
-import { IommuDomain, type IommuCap, type IommuDriver, type IommuInstance } from '../../../src/guest/iommu/driver.js';
-import { pciEnableAcs } from '../../../src/guest/pci/acs.js';
-import { enumeratePci } from '../../../src/guest/pci/enumerate.js';
+} from '../../../src/guest/iommu-core/domain-types.js';
+import { IommuDomain, type IommuCap, type IommuDriver, type IommuInstance } from '../../../src/guest/iommu-core/driver.js';
+import { pciEnableAcs } from '../../../src/guest/pci-core/acs.js';
+import { enumeratePci } from '../../../src/guest/pci-core/enumerate.js';
 import { pcieTopology } from './topology.js';
 
 /** A hardware-less IOMMU driver for core tests: domains keep their mappings in a Map; every call is recorded. */

@@ -3,13 +3,13 @@ import type { DmaOps } from '../../../src/guest/dma-ops.js';
 import { EPROBE_DEFER } from '../../../src/guest/errno.js';
 import {
   IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_IDENTITY, IOMMU_DOMAIN_PLATFORM, IOMMU_READ, IOMMU_WRITE, isPaging, type DomainType,
-} from '../../../src/guest/iommu/domain-types.js';
-import { IommuDomain, type IommuCap, type IommuDomainOps, type IommuDriver, type IommuFwspec, type IommuInstance } from '../../../src/guest/iommu/driver.js';
-import type { IotlbGather } from '../../../src/guest/iommu/gather.js';
+} from '../../../src/guest/iommu-core/domain-types.js';
+import { IommuDomain, type IommuCap, type IommuDomainOps, type IommuDriver, type IommuFwspec, type IommuInstance } from '../../../src/guest/iommu-core/driver.js';
+import type { IotlbGather } from '../../../src/guest/iommu-core/gather.js';
 import type { GuestKernel } from '../../../src/guest/kernel.js';
 import type { IommuModule } from '../../../src/guest/module.js';
 import type { PciDriver } from '../../../src/guest/drivers/driver-core.js';
-import { dmaAliases } from '../../../src/guest/pci/dma-alias.js';
+import { dmaAliases } from '../../../src/guest/pci-core/dma-alias.js';
 import {
   TI_APERTURE, TI_CTX_PASID, TI_CTX_RID, TI_CTX_VAL, TI_INV_ADDR, TI_INV_CMD, TI_INV_PAGES, TI_INV_ROOT, TI_TABLE_BYTES,
 } from './test-iommu-hw.js';

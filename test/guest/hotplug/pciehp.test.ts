@@ -1,7 +1,7 @@
 import t from 'tap';
 import { bootGuestKernel, type BootOptions } from '../../../src/guest/boot.js';
 import type { GuestKernel } from '../../../src/guest/kernel.js';
-import { readBridgeWindows } from '../../../src/guest/pci/bridge-windows.js';
+import { readBridgeWindows } from '../../../src/guest/pci-core/bridge-windows.js';
 import { parseCmdline } from '../../../src/machine/cmdline.js';
 import { Machine } from '../../../src/machine/machine.js';
 import { MachineQmpBackend } from '../../../src/machine/qmp-backend.js';

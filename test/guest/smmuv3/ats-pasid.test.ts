@@ -1,8 +1,8 @@
 import t from 'tap';
 import { GuestDevice } from '../../../src/guest/device.js';
-import { IOMMU_READ, IOMMU_WRITE } from '../../../src/guest/iommu/domain-types.js';
-import { SharedDomain } from '../../../src/guest/iommu/shared-domain.js';
-import { pciAtsEnabled } from '../../../src/guest/pci/ats.js';
+import { IOMMU_READ, IOMMU_WRITE } from '../../../src/guest/iommu-core/domain-types.js';
+import { SharedDomain } from '../../../src/guest/iommu-core/shared-domain.js';
+import { pciAtsEnabled } from '../../../src/guest/pci-core/ats.js';
 import { IOMMU_NOTIFIER_DEVIOTLB_UNMAP, IOMMU_NOTIFIER_UNMAP, iommuNotifierInit, type IOMMUNotifyEntry } from '../../../src/iommu/index.js';
 import { MEMTX_OK } from '../../../src/memory/index.js';
 import { AtsPasidDev, bootSmmu, guestDev, smmuMachine } from './helpers.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { EIO } from '../../../src/guest/errno.js';
-import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_PLATFORM } from '../../../src/guest/iommu/domain-types.js';
+import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_PLATFORM } from '../../../src/guest/iommu-core/domain-types.js';
 import type { GuestKernel } from '../../../src/guest/kernel.js';
 import { reportFailed } from '../../../src/guest/report/report.js';
 import { spaprTceDriverOf } from '../../../src/guest/spapr/module.js';

@@ -2,10 +2,10 @@ import type { GuestDevice } from '../../device.js';
 import { EINVAL, ENODEV, ENOSPC } from '../../errno.js';
 import {
   IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_IDENTITY, IOMMU_MMIO, IOMMU_WRITE, isPaging, type DomainType,
-} from '../../iommu/domain-types.js';
-import { IommuDomain, type IommuCap, type IommuDriver, type IommuFwspec, type IommuInstance, type ResvRegion } from '../../iommu/driver.js';
+} from '../../iommu-core/domain-types.js';
+import { IommuDomain, type IommuCap, type IommuDriver, type IommuFwspec, type IommuInstance, type ResvRegion } from '../../iommu-core/driver.js';
 import type { GuestKernel } from '../../kernel.js';
-import { pciAtsSupported, pciDisableAts, pciEnableAts, pciEnablePasid, pciMaxPasids } from '../../pci/ats.js';
+import { pciAtsSupported, pciDisableAts, pciEnableAts, pciEnablePasid, pciMaxPasids } from '../../pci-core/ats.js';
 import { GuestCdTable } from './cd.js';
 import { cmdAtcInv, cmdCfgiAll, cmdCfgiCd, cmdCfgiSte, cmdTlbiNsnhAll, GuestCmdq } from './cmdq.js';
 import { Smmuv3Domain } from './domain.js';

@@ -1,7 +1,7 @@
 import type { GuestDevice } from '../../device.js';
-import { IommuDomain, type IommuDomainOps } from '../../iommu/driver.js';
-import type { DomainType } from '../../iommu/domain-types.js';
-import type { IotlbGather } from '../../iommu/gather.js';
+import { IommuDomain, type IommuDomainOps } from '../../iommu-core/driver.js';
+import type { DomainType } from '../../iommu-core/domain-types.js';
+import type { IotlbGather } from '../../iommu-core/gather.js';
 import { cdWords } from './cd.js';
 import { cmdAtcInv, cmdTlbiAsid, tlbiRangeCmds, type Cmd } from './cmdq.js';
 import { LpaeS1Pgtable } from './pgtable.js';

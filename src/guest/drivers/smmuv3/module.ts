@@ -5,7 +5,7 @@ import type { FdtNode } from '../../fw/fdt/fdt.js';
 import { regOf } from '../../fw/fdt/props.js';
 import type { GuestKernel } from '../../kernel.js';
 import type { IommuModule } from '../../module.js';
-import { dmaAliases } from '../../pci/dma-alias.js';
+import { dmaAliases } from '../../pci-core/dma-alias.js';
 import { ArmSmmuV3, type ArmSmmuV3Options } from './arm-smmu-v3.js';
 
 /** Test-only switches of the module. */

@@ -1,6 +1,6 @@
 import type { GuestPort } from '../../port.js';
 import type { PageAllocator } from '../../page-alloc.js';
-import { IOMMU_WRITE } from '../../iommu/domain-types.js';
+import { IOMMU_WRITE } from '../../iommu-core/domain-types.js';
 
 const TWO32 = 0x1_0000_0000;
 const GRANULE = 4096;

@@ -1,10 +1,10 @@
 import type { GuestDevice } from '../../device.js';
 import { ENODEV, ENOMEM } from '../../errno.js';
-import { IommuDomain, type IommuDomainOps } from '../../iommu/driver.js';
-import type { DomainType } from '../../iommu/domain-types.js';
-import type { IotlbGather } from '../../iommu/gather.js';
-import { pciAtsEnabled, pciDisableAts, pciEnableAts } from '../../pci/ats.js';
-import { dmaAliases } from '../../pci/dma-alias.js';
+import { IommuDomain, type IommuDomainOps } from '../../iommu-core/driver.js';
+import type { DomainType } from '../../iommu-core/domain-types.js';
+import type { IotlbGather } from '../../iommu-core/gather.js';
+import { pciAtsEnabled, pciDisableAts, pciEnableAts } from '../../pci-core/ats.js';
+import { dmaAliases } from '../../pci-core/dma-alias.js';
 import { levelSize, DmarPgtable } from './pgtable.js';
 import { cap, CONTEXT_TT_DEV_IOTLB, CONTEXT_TT_MULTI_LEVEL, CONTEXT_TT_PASS_THROUGH } from './regs.js';
 import type { DmarUnit, QiDesc } from './unit.js';

@@ -2,13 +2,13 @@ import type { GuestDevice } from '../../device.js';
 import { ENODEV, ENOMEM } from '../../errno.js';
 import {
   IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_IDENTITY, IOMMU_READ, IOMMU_WRITE, isPaging, type DomainType,
-} from '../../iommu/domain-types.js';
+} from '../../iommu-core/domain-types.js';
 import {
   IommuDomain, type IommuCap, type IommuDriver, type IommuFwspec, type IommuInstance, type ResvRegion,
-} from '../../iommu/driver.js';
+} from '../../iommu-core/driver.js';
 import type { GuestKernel } from '../../kernel.js';
-import { pciAtsSupported } from '../../pci/ats.js';
-import type { PciFunction } from '../../pci/device.js';
+import { pciAtsSupported } from '../../pci-core/ats.js';
+import type { PciFunction } from '../../pci-core/device.js';
 import { SCOPE_BRIDGE, SCOPE_ENDPOINT, type Dmar, type DmarScope } from './dmar.js';
 import { DmarDomain, DmarDomainBase, passThroughEntry, programContexts, type DmarAttachment, type DmarHost } from './domain.js';
 import type { DmarUnit } from './unit.js';

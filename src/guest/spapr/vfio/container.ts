@@ -1,9 +1,9 @@
 import type { GuestDevice } from '../../device.js';
 import { EBUSY, EINVAL, EIO, ENODEV, ENOSPC, EPERM } from '../../errno.js';
-import { IOMMU_DOMAIN_UNMANAGED, IOMMU_READ, IOMMU_WRITE } from '../../iommu/domain-types.js';
-import { IommuDomain } from '../../iommu/driver.js';
-import type { IommuGroup } from '../../iommu/group.js';
-import { iommuGroupClaimDmaOwner, iommuGroupReleaseDmaOwner } from '../../iommu/ownership.js';
+import { IOMMU_DOMAIN_UNMANAGED, IOMMU_READ, IOMMU_WRITE } from '../../iommu-core/domain-types.js';
+import { IommuDomain } from '../../iommu-core/driver.js';
+import type { IommuGroup } from '../../iommu-core/group.js';
+import { iommuGroupClaimDmaOwner, iommuGroupReleaseDmaOwner } from '../../iommu-core/ownership.js';
 import type { GuestKernel } from '../../kernel.js';
 import type { SpaprTceDriver } from '../driver.js';
 import type { IommuTable } from '../iommu-table.js';

@@ -1,9 +1,9 @@
 import type { GuestDevice } from '../../device.js';
 import { EINVAL, ENODEV } from '../../errno.js';
 import type { GuestKernel } from '../../kernel.js';
-import { pciEnableDevice } from '../../pci/enumerate.js';
-import { VIRTIO_F_VERSION_1 } from '../../virtio/regs.js';
-import { VirtioPciDevice } from '../../virtio/virtio-pci.js';
+import { pciEnableDevice } from '../../pci-core/enumerate.js';
+import { VIRTIO_F_VERSION_1 } from '../../virtio-core/regs.js';
+import { VirtioPciDevice } from '../../virtio-core/virtio-pci.js';
 import type { VirtioIommuDriver } from './driver.js';
 import {
   VIOMMU_CFG_DOMAIN_END, VIOMMU_CFG_DOMAIN_START, VIOMMU_CFG_INPUT_END, VIOMMU_CFG_INPUT_START, VIOMMU_CFG_PAGE_SIZE_MASK,

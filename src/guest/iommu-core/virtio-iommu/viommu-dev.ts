@@ -1,7 +1,7 @@
 import { EFAULT, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC, ENOSYS, ERANGE } from '../../errno.js';
 import type { GuestKernel } from '../../kernel.js';
-import type { VirtioPciDevice } from '../../virtio/virtio-pci.js';
-import type { GuestVirtqueue } from '../../virtio/virtqueue.js';
+import type { VirtioPciDevice } from '../../virtio-core/virtio-pci.js';
+import type { GuestVirtqueue } from '../../virtio-core/virtqueue.js';
 import type { DomainGeometry, IommuInstance } from '../driver.js';
 import {
   VIOMMU_FAULT_F_ADDRESS, VIOMMU_FAULT_F_EXEC, VIOMMU_FAULT_F_READ, VIOMMU_FAULT_F_WRITE, VIOMMU_FAULT_R_DOMAIN,

@@ -1,9 +1,9 @@
 import { EIO, ENODEV, ENOMEM } from '../errno.js';
 import type { GuestKernel } from '../kernel.js';
-import type { PciFunction, VirtioPciCap } from '../pci/device.js';
+import type { PciFunction, VirtioPciCap } from '../pci-core/device.js';
 import {
   VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_CAP_NOTIFY_CFG,
-} from '../pci/regs.js';
+} from '../pci-core/regs.js';
 import { fail, ok, type Result } from '../util/result.js';
 import {
   VCOMMON_CFGGENERATION, VCOMMON_DF, VCOMMON_DFSELECT, VCOMMON_GF, VCOMMON_GFSELECT, VCOMMON_MSIX, VCOMMON_NUMQ,

@@ -1,8 +1,8 @@
 import type { EventLog } from '../../base/event-log.js';
 import type { GuestDevice } from '../device.js';
 import { EINVAL, ENODEV, EPROBE_DEFER, errnoName } from '../errno.js';
-import type { PciFunction } from '../pci/device.js';
-import { pciMaxPasids } from '../pci/ats.js';
+import type { PciFunction } from '../pci-core/device.js';
+import { pciMaxPasids } from '../pci-core/ats.js';
 import { pciDeviceGroup } from './device-group.js';
 import { isPaging, type DomainType } from './domain-types.js';
 import type { IommuCap, IommuDomain, IommuDriver, IommuFwspec, IommuInstance, ResvRegion } from './driver.js';

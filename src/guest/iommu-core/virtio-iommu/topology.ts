@@ -1,9 +1,9 @@
 import type { GuestKernel } from '../../kernel.js';
-import type { PciFunction } from '../../pci/device.js';
-import { pciEnableDevice } from '../../pci/enumerate.js';
-import { VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_CAP_DEVICE_CFG } from '../../pci/regs.js';
+import type { PciFunction } from '../../pci-core/device.js';
+import { pciEnableDevice } from '../../pci-core/enumerate.js';
+import { VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_CAP_DEVICE_CFG } from '../../pci-core/regs.js';
 import { fail, ok, type Result } from '../../util/result.js';
-import { VCOMMON_DF, VCOMMON_DFSELECT } from '../../virtio/regs.js';
+import { VCOMMON_DF, VCOMMON_DFSELECT } from '../../virtio-core/regs.js';
 import { VIOMMU_CFG_TOPO_CONFIG, VIOMMU_F_X_TOPOLOGY, VIOMMU_TOPO_ENDPOINT, VIOMMU_TOPO_PCI_RANGE } from './regs.js';
 
 /** A requester-ID range of one PCI segment ("hierarchy") and its first endpoint ID. */

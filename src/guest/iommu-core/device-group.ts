@@ -1,6 +1,6 @@
-import { pciAcsEnabled, pciAcsPathEnabled, REQ_ACS_FLAGS } from '../pci/acs.js';
-import { forEachDmaAlias } from '../pci/dma-alias.js';
-import type { PciFunction } from '../pci/device.js';
+import { pciAcsEnabled, pciAcsPathEnabled, REQ_ACS_FLAGS } from '../pci-core/acs.js';
+import { forEachDmaAlias } from '../pci-core/dma-alias.js';
+import type { PciFunction } from '../pci-core/device.js';
 import type { IommuGroup } from './group.js';
 
 /**
