@@ -10,12 +10,8 @@
 //
 //   npm run build && node bench/coherence.mjs [--ops N] [--period MS] [--pages-per-inval N] [--rounds N]
 import { BENCH_DEFAULTS, TranslationPool, benchMachine, IOVA_BASE_PAGE } from '../dist/index.js';
+import { numberFlag as flag } from './harness.mjs';
 
-const args = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const ops = flag('ops', 40_000_000);
 const period = flag('period', 1);
 const perInval = flag('pages-per-inval', 4);

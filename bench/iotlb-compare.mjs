@@ -12,44 +12,14 @@
 //
 // Needs `npm run build` (dist/viommu.js). The anchors are built with make if
 // cc and GLib (pkg-config glib-2.0) are present; otherwise only viommu runs.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ANCHORS_DIR as anchors, VIOMMU_JS as viommu, buildAnchors, median, numberFlag as flag, runJson as run, stringFlag } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
-const anchors = join(here, 'anchors');
-const viommu = join(root, 'dist', 'viommu.js');
-
-const args = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const rounds = flag('rounds', 5);
 const ops = flag('ops', 20_000_000);
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : '';
-
-function have(cmd, argv) {
-  return spawnSync(cmd, argv, { stdio: 'ignore' }).status === 0;
-}
-
-function buildAnchors() {
-  if (!have('cc', ['--version']) || !have('pkg-config', ['--exists', 'glib-2.0'])) {
-    console.error('note: cc or GLib (libglib2.0-dev) missing: the native anchors are skipped');
-    return false;
-  }
-  execFileSync('make', ['-s', '-C', anchors], { stdio: 'inherit' });
-  return true;
-}
-
-/** One JSON line from a program. */
-function run(cmd, argv) {
-  const out = execFileSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 20 });
-  return JSON.parse(out.trim().split('\n').pop());
-}
+const only = stringFlag('only', '');
 
 const CAPACITY = 4096;
 const allScenarios = [
@@ -78,7 +48,6 @@ function programs(s, withAnchors) {
   return p;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function main() {
   if (!existsSync(viommu)) throw new Error('dist/viommu.js is missing: run `npm run build` first');

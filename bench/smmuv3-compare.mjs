@@ -7,21 +7,13 @@
 // parameters; one process per run; the median over the rounds is kept.
 //
 //   npm run build && nice -n -10 node bench/smmuv3-compare.mjs [--rounds N] [--ops N]
-import { execFileSync, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ANCHORS_DIR as anchors, VIOMMU_JS as viommu, buildAnchors, median, numberFlag as flag, runJson as run } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const anchors = join(here, 'anchors');
-const viommu = join(here, '..', 'dist', 'viommu.js');
-const args = process.argv.slice(2);
-const flag = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
 const rounds = flag('rounds', 5);
 const ops = flag('ops', 20_000_000);
-
-const haveAnchors = spawnSync('make', ['-s', '-C', anchors], { stdio: 'ignore' }).status === 0;
-const run = (cmd, argv) => JSON.parse(execFileSync(cmd, argv, { encoding: 'utf8' }).trim().split('\n').pop());
+const haveAnchors = buildAnchors();
 
 const scenarios = [
   { name: 'hit path (ws 1024, random)', pages: 65536, ws: 1024, pattern: 'random' },
@@ -58,7 +50,6 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`rounds ${rounds}, ops ${ops}, load average at round starts: ${loads.map((l) => l.toFixed(2)).join(', ')}\n`);
 console.log('| scenario | program | translations/s (median) | min | max | hits | misses | checksum |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|');

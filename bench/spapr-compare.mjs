@@ -2,31 +2,21 @@
 // The standard IOTLB workload (shared/bench/IOTLB-WORKLOAD.md) through the
 // sPAPR TCE model (`viommu bench iotlb --iommu spapr`: a DDW made with
 // ibm,create-pe-dma-window, TCEs written with H_PUT_TCE_INDIRECT), next to
-// the VT-d stand-in and the native anchors, in alternation, same method as
+// the VT-d model and the native anchors, in alternation, same method as
 // iotlb-compare.mjs: one process per run, a round runs every program once
 // per scenario, the median over the rounds is kept.
 //
 //   node bench/spapr-compare.mjs [--rounds N] [--ops N]   (prints Markdown tables)
 //
 // Needs `npm run build`; the anchors are built with make when cc and GLib exist.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ANCHORS_DIR as anchors, VIOMMU_JS as viommu, buildAnchors, median, numberFlag as flag, runJson as run } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const anchors = join(here, 'anchors');
-const viommu = join(here, '..', 'dist', 'viommu.js');
-const args = process.argv.slice(2);
-const flag = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
 const rounds = flag('rounds', 5);
 const ops = flag('ops', 20_000_000);
 const CAPACITY = 4096;
-
-const ok = (cmd, argv) => spawnSync(cmd, argv, { stdio: 'ignore' }).status === 0;
-const run = (cmd, argv) => JSON.parse(execFileSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 20 }).trim().split('\n').pop());
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const scenarios = [
   { name: 'hit path (ws 1024, random)', ws: 1024, pattern: 'random', workers: [0] },
@@ -56,8 +46,7 @@ function programs(s, withAnchors) {
 
 function main() {
   if (!existsSync(viommu)) throw new Error('dist/viommu.js is missing: run `npm run build` first');
-  const withAnchors = ok('cc', ['--version']) && ok('pkg-config', ['--exists', 'glib-2.0']);
-  if (withAnchors) execFileSync('make', ['-s', '-C', anchors], { stdio: 'inherit' });
+  const withAnchors = buildAnchors();
   const load0 = loadavg()[0];
   const samples = new Map();
   for (let r = 0; r < rounds; r++) {
@@ -88,7 +77,7 @@ function main() {
   }
   out.push('', '| ratio (medians) | value |', '|---|---:|');
   for (const s of scenarios.slice(0, 3)) {
-    out.push(`| ${s.name}: spapr / vtd stand-in | ${(med(s, 'viommu spapr') / med(s, 'viommu vtd')).toFixed(2)}x |`);
+    out.push(`| ${s.name}: spapr / vtd | ${(med(s, 'viommu spapr') / med(s, 'viommu vtd')).toFixed(2)}x |`);
     if (withAnchors) {
       out.push(`| ${s.name}: spapr / qemu_like | ${(med(s, 'viommu spapr') / med(s, 'qemu_like')).toFixed(2)}x |`);
       out.push(`| ${s.name}: spapr / native_flat | ${(med(s, 'viommu spapr') / med(s, 'native_flat')).toFixed(2)}x |`);

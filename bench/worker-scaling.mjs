@@ -11,12 +11,8 @@
 //   npm run build && node bench/worker-scaling.mjs [--ops N] [--rounds N]
 import { loadavg } from 'node:os';
 import { BENCH_DEFAULTS, TranslationPool, benchMachine } from '../dist/index.js';
+import { numberFlag as flag } from './harness.mjs';
 
-const args = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
 const ops = flag('ops', 20_000_000);
 const rounds = flag('rounds', 5);
 
