@@ -79,6 +79,22 @@ export class Edu extends PCIDevice {
     super.unrealize();
   }
 
+  /**
+   * Reset (PCI RST#) returns the function to its initial state, a DMA in
+   * flight included. QEMU's edu has no reset handler: its DMA timer survives
+   * system_reset and fires once the guest enables Bus Master again, writing
+   * with the registers of before the reset (found by `viommu fuzz`, target
+   * vtd). viommu cancels it; the buffer keeps its contents.
+   */
+  protected override deviceReset(): void {
+    this.timer?.del();
+    this.addr4 = 0;
+    this.fact = 0;
+    this.status = 0;
+    this.irqStatus = 0;
+    this.dma.src = this.dma.dst = this.dma.cnt = this.dma.cmd = 0n;
+  }
+
   private get msiEnabled(): boolean {
     return this.msi?.enabled ?? false;
   }

@@ -76,3 +76,20 @@ t.test('with Bus Master Enable clear the DMA fails: reads give zeros, writes cha
   rig.sys.readBytes(0x30000, out);
   t.same([...out], [0, 0, 0, 0], 'refused write changed nothing');
 });
+
+t.test('reset cancels a DMA in flight: it does not fire once Bus Master is back (fuzz reproducer vtd-canary)', async (t) => {
+  const { rig, edu } = eduRig();
+  edu.dmaBuf.fill(0x77, 0, 8);
+  rig.sys.write(BAR + 0x80, 8, 0x40000);
+  rig.sys.write(BAR + 0x88, 8, 0x20000);
+  rig.sys.write(BAR + 0x90, 8, 8);
+  rig.sys.write(BAR + 0x98, 8, 3); // RUN | to RAM, due in 100 ms
+  edu.reset();
+  rig.cfgWrite(0, 8, 0x10, BAR, 4);
+  rig.cfgWrite(0, 8, 0x04, 0x6, 2); // the guest enables memory and Bus Master again
+  t.equal(rig.sys.read(BAR + 0x98, 8).lo, 0, 'DMA command register cleared by reset');
+  rig.clock.step(200_000_000);
+  const out = new Uint8Array(8);
+  rig.sys.readBytes(0x20000, out);
+  t.same([...out], [0, 0, 0, 0, 0, 0, 0, 0], 'the transfer set up before the reset never happened');
+});
