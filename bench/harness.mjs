@@ -42,3 +42,26 @@ export function buildAnchors() {
   execFileSync('make', ['-s', '-C', ANCHORS_DIR], { stdio: 'inherit' });
   return true;
 }
+
+/**
+ * Runs every program of every scenario once per round, in alternation, and
+ * keeps translations/s per `scenario|program` (with the checksum, hits and
+ * misses of the first run; a checksum that changes between rounds is an error).
+ */
+export function runRounds(rounds, scenarios, programsOf) {
+  const samples = new Map();
+  for (let r = 0; r < rounds; r++) {
+    for (const s of scenarios) {
+      for (const p of programsOf(s)) {
+        const res = runJson(p.cmd, p.argv);
+        const k = `${s.name}|${p.key}`;
+        if (!samples.has(k)) samples.set(k, { tps: [], checksum: res.checksum, hits: res.hits, misses: res.misses });
+        const e = samples.get(k);
+        e.tps.push(res.translations_per_s);
+        if (e.checksum !== res.checksum) throw new Error(`${k}: checksum changed between rounds`);
+      }
+    }
+    process.stderr.write(`round ${r + 1}/${rounds} done\n`);
+  }
+  return samples;
+}

@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ANCHORS_DIR as anchors, VIOMMU_JS as viommu, buildAnchors, median, numberFlag as flag, runJson as run, stringFlag } from './harness.mjs';
+import { ANCHORS_DIR as anchors, VIOMMU_JS as viommu, buildAnchors, median, numberFlag as flag, runRounds, stringFlag } from './harness.mjs';
 
 const rounds = flag('rounds', 5);
 const ops = flag('ops', 20_000_000);
@@ -48,24 +48,11 @@ function programs(s, withAnchors) {
   return p;
 }
 
-
 function main() {
   if (!existsSync(viommu)) throw new Error('dist/viommu.js is missing: run `npm run build` first');
   const withAnchors = buildAnchors();
   const loadBefore = loadavg()[0];
-  const samples = new Map();
-  for (let r = 0; r < rounds; r++) {
-    for (const s of scenarios) {
-      for (const p of programs(s, withAnchors)) {
-        const res = run(p.cmd, p.argv);
-        const k = `${s.name}|${p.key}`;
-        if (!samples.has(k)) samples.set(k, { tps: [], checksum: res.checksum, hits: res.hits, misses: res.misses });
-        samples.get(k).tps.push(res.translations_per_s);
-        if (samples.get(k).checksum !== res.checksum) throw new Error(`${k}: checksum changed between rounds`);
-      }
-    }
-    process.stderr.write(`round ${r + 1}/${rounds} done\n`);
-  }
+  const samples = runRounds(rounds, scenarios, (s) => programs(s, withAnchors));
   const med = (s, key) => median(samples.get(`${s.name}|${key}`)?.tps ?? [NaN]);
   const best = (s, key) => Math.max(...(samples.get(`${s.name}|${key}`)?.tps ?? [NaN]));
   const lines = [];
