@@ -14,8 +14,9 @@ export interface Transcript {
 
 export const TRANSCRIPT_DIR = repoPath('test', 'machine', 'data', 'qtest');
 
-export function loadTranscript(name: string): Transcript {
-  const text = readFileSync(`${TRANSCRIPT_DIR}/${name}`, 'utf8');
+/** Reads a recording from `dir`; `extraArgs` go after the recorded arguments (viommu's compat properties). */
+export function loadTranscript(name: string, dir = TRANSCRIPT_DIR, extraArgs: readonly string[] = []): Transcript {
+  const text = readFileSync(`${dir}/${name}`, 'utf8');
   let args: string[] = [];
   const lines: string[] = [];
   for (const l of text.split('\n')) {
@@ -23,7 +24,7 @@ export function loadTranscript(name: string): Transcript {
     if (m) args = m[1]!.split(' ');
     else if (l.startsWith('> ') || l.startsWith('< ')) lines.push(l);
   }
-  return { name, args, lines };
+  return { name, args: [...args, ...extraArgs], lines };
 }
 
 export function transcriptNames(): string[] {

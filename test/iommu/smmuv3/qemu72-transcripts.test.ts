@@ -1,9 +1,6 @@
 import t, { type Test } from 'tap';
-import { readFileSync } from 'node:fs';
-import { parseCmdline } from '../../../src/machine/cmdline.js';
-import { Machine } from '../../../src/machine/machine.js';
-import { QtestSession } from '../../../src/machine/qtest/session.js';
 import { repoPath } from '../../helpers/paths.js';
+import { loadTranscript, replay } from '../../machine/transcript.js';
 
 /**
  * qtest transcripts recorded from Debian's QEMU 7.2 (see each file's
@@ -16,39 +13,8 @@ import { repoPath } from '../../helpers/paths.js';
  * CLASS = IN in stage-1 fault records, and C_BAD_STREAMID not recorded
  * while CR2.RECINVSID = 0.
  */
-const DATA = 'test/iommu/smmuv3/data';
+const DATA = repoPath('test', 'iommu', 'smmuv3', 'data');
 
-interface Transcript {
-  readonly args: string[];
-  readonly lines: string[];
-}
-
-function load(name: string): Transcript {
-  let args: string[] = [];
-  const lines: string[] = [];
-  for (const l of readFileSync(repoPath(DATA, name), 'utf8').split('\n')) {
-    const m = /^# args: (.*)$/.exec(l);
-    if (m) args = m[1]!.split(' ');
-    else if (l.startsWith('> ') || l.startsWith('< ')) lines.push(l);
-  }
-  return { args, lines };
-}
-
-function replay(tr: Transcript, extra: string[]): string[] {
-  const m = Machine.create(parseCmdline([...tr.args, ...extra]).config);
-  const out: string[] = [];
-  const push = (text: string) => {
-    for (const l of text.split('\n')) if (l) out.push(`< ${l}`);
-  };
-  const s = new QtestSession(m, push);
-  s.opened();
-  for (const l of tr.lines) {
-    if (!l.startsWith('> ')) continue;
-    out.push(l);
-    s.feed(l.slice(2) + '\n');
-  }
-  return out;
-}
 
 function firstDifference(t: Test, got: string[], want: string[]): boolean {
   const n = Math.max(got.length, want.length);
@@ -64,15 +30,15 @@ function firstDifference(t: Test, got: string[], want: string[]): boolean {
 
 for (const name of ['virt-smmuv3-edu.txt', 'virt-smmuv3-strtab.txt']) {
   t.test(`${name}: identical to QEMU 7.2 with x-qemu72=on`, async (t) => {
-    const tr = load(name);
-    const got = replay(tr, ['-global', 'arm-smmuv3.x-qemu72=on']);
+    const tr = loadTranscript(name, DATA, ['-global', 'arm-smmuv3.x-qemu72=on']);
+    const got = replay(tr);
     if (!firstDifference(t, got, tr.lines)) t.pass(`${tr.lines.length} lines identical`);
   });
 }
 
 t.test('virt-smmuv3-edu.txt in the default (architected) mode differs only in the CLASS of stage-1 fault records', async (t) => {
-  const tr = load('virt-smmuv3-edu.txt');
-  const got = replay(tr, []);
+  const tr = loadTranscript('virt-smmuv3-edu.txt', DATA);
+  const got = replay(tr);
   t.equal(got.length, tr.lines.length);
   const diffs: [string, string][] = [];
   got.forEach((l, i) => {

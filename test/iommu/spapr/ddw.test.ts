@@ -1,20 +1,11 @@
-import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { repoPath } from '../../helpers/paths.js';
-import { replay, type Transcript } from '../../machine/transcript.js';
+import { loadTranscript, replay, type Transcript } from '../../machine/transcript.js';
 import { pseries } from './helpers.js';
 
 /** A transcript recorded from QEMU 7.2 (see the data folder's generator), optionally replayed with more viommu arguments. */
 function transcript(name: string, extra: string[] = []): Transcript {
-  const text = readFileSync(repoPath('test', 'iommu', 'spapr', 'data', name), 'utf8');
-  let args: string[] = [];
-  const lines: string[] = [];
-  for (const l of text.split('\n')) {
-    const m = /^# args: (.*)$/.exec(l);
-    if (m) args = m[1]!.split(' ');
-    else if (l.startsWith('> ') || l.startsWith('< ')) lines.push(l);
-  }
-  return { name, args: [...args, ...extra], lines };
+  return loadTranscript(name, repoPath('test', 'iommu', 'spapr', 'data'), extra);
 }
 
 /** The first line where viommu's exchange differs from QEMU's, or -1. */

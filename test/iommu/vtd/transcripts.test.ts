@@ -1,6 +1,6 @@
 import t from 'tap';
-import { readdirSync, readFileSync } from 'node:fs';
-import { replay, type Transcript } from '../../machine/transcript.js';
+import { readdirSync } from 'node:fs';
+import { loadTranscript, replay } from '../../machine/transcript.js';
 import { repoPath } from '../../helpers/paths.js';
 
 // VT-d qtest transcripts recorded from Debian's QEMU 7.2 (data/*.qtest, recorded with
@@ -8,22 +8,12 @@ import { repoPath } from '../../helpers/paths.js';
 // viommu must give every answer QEMU gave: register reads, DMA results, memory contents.
 const DIR = repoPath('test', 'iommu', 'vtd', 'data');
 
-function load(name: string): Transcript {
-  let args: string[] = [];
-  const lines: string[] = [];
-  for (const l of readFileSync(`${DIR}/${name}`, 'utf8').split('\n')) {
-    const m = /^# args: (.*)$/.exec(l);
-    if (m) args = m[1]!.split(' ');
-    else if (l.startsWith('> ') || l.startsWith('< ')) lines.push(l);
-  }
-  return { name, args, lines };
-}
 
 // Only qtest recordings (a .txt next to its .qtest script); mtree.txt is HMP output, checked in monitor.test.ts.
 const files = readdirSync(DIR);
 for (const name of files.filter((f) => f.endsWith('.txt') && files.includes(f.replace(/\.txt$/, '.qtest'))).sort()) {
   t.test(name, async (t) => {
-    const tr = load(name);
+    const tr = loadTranscript(name, DIR);
     t.ok(tr.lines.length > 0, 'the recording has answers');
     const got = replay(tr);
     for (let i = 0; i < Math.max(got.length, tr.lines.length); i++) {
