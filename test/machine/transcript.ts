@@ -61,8 +61,9 @@ export function replay(t: Transcript): string[] {
   m.console = push;
   const s = new QtestSession(m, push);
   s.opened();
+  // Only recordings made with a QMP monitor (record.mjs "# qmp: on") show its output.
   const conn = new FakeConnection();
-  new QmpServer(new MachineQmpBackend(m), () => undefined).attach(conn);
+  if (t.lines.some((l) => l.startsWith('> qmp '))) new QmpServer(new MachineQmpBackend(m), () => undefined).attach(conn);
   conn.send('{"execute": "qmp_capabilities"}\n');
   const flushQmp = () => {
     for (const chunk of conn.out.splice(0)) {
