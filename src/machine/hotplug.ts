@@ -6,6 +6,7 @@ import { PCIeRootPort } from '../pci/root-port.js';
 import type { DeviceSpec } from './config.js';
 import type { AnyDevice } from './device-add.js';
 import type { Machine } from './machine.js';
+import type { PciHotplugHandler } from './boards/board.js';
 import { QmpError, genericError } from './qmp/errors.js';
 import { isObject, type JsonObject } from './qmp/json.js';
 import type { RawValue } from './properties.js';
@@ -13,18 +14,37 @@ import type { RawValue } from './properties.js';
 /** pending_deleted_expires_ms: a request stays pending 5 s of virtual time (Linux pciehp's wait). */
 const UNPLUG_PENDING_NS = 5000 * NS_PER_MS;
 
-/** The root port whose slot holds `bus` (its secondary bus), if any: the bus's hot-plug handler. */
-function slotPortOf(bus: PCIBus): PCIeRootPort | undefined {
-  const p = bus.parentDev;
-  return p instanceof PCIeRootPort ? p : undefined;
+/** The PCIe slot of the root port whose secondary bus is `bus`, as a hot-plug handler (hw/pci/pcie.c). */
+function pcieSlotHandler(port: PCIeRootPort): PciHotplugHandler {
+  return {
+    tag: 'pcieport',
+    where: port.bdfString,
+    pendingDeletedEvent: true,
+    prePlug: () => port.slot.prePlugCheck(),
+    plugged: (dev) => {
+      port.slot.hotPlugged(dev);
+      return undefined;
+    },
+    unplugRequest: (dev) => port.slot.unplugRequest(dev),
+  };
+}
+
+/** `addr` as QEMU's PCI address property reads it: "S" or "S.F" in hex, or a number (devfn). */
+function devfnOf(addr: RawValue | undefined): number | undefined {
+  if (addr === undefined) return undefined;
+  if (typeof addr === 'number') return addr >= 0 && addr < 256 ? addr : undefined;
+  const m = /^([0-9a-f]{1,2})(?:\.([0-7]))?$/i.exec(String(addr));
+  if (!m) return undefined;
+  const slot = parseInt(m[1]!, 16);
+  return slot < 32 ? (slot << 3) | parseInt(m[2] ?? '0', 16) : undefined;
 }
 
 /**
- * QMP device_add and device_del with PCIe native hot-plug (QEMU
- * qdev_device_add, qdev_unplug, hw/pci/pcie.c). Hot-add goes only onto a
- * bus with a hot-plug handler (a root port's secondary bus); removal is a
- * request that completes when the guest powers the slot off, and then the
- * machine sends DEVICE_DELETED.
+ * QMP device_add and device_del (QEMU qdev_device_add, qdev_unplug) on
+ * buses with a hot-plug handler: a PCIe root port's secondary bus (native
+ * hot-plug, hw/pci/pcie.c) or the pseries PHB's root bus (DRCs,
+ * hw/ppc/spapr_pci.c). Removal is a request that completes when the guest
+ * powers the slot off or isolates the DRC; then DEVICE_DELETED.
  */
 export class HotplugController {
   private readonly pending = new Map<AnyDevice, number>();
@@ -45,8 +65,8 @@ export class HotplugController {
     } else {
       throw genericError(busName === undefined ? `Device '${driver}' can not be hotplugged on this machine` : `Bus '${String(busName)}' not found`);
     }
-    const port = slotPortOf(bus);
-    if (!port) throw genericError(`Bus '${bus.name}' does not support hotplugging`);
+    const handler = this.handlerOf(bus);
+    if (!handler) throw genericError(`Bus '${bus.name}' does not support hotplugging`);
     const id = args['id'];
     if (id !== undefined && this.m.devicesById.has(String(id))) throw genericError(`Duplicate device ID '${String(id)}'`);
     const props: Record<string, RawValue> = {};
@@ -57,7 +77,7 @@ export class HotplugController {
         else throw genericError(`Invalid parameter type for '${k}', expected: string`);
       } else props[k] = v;
     }
-    const refused = port.slot.prePlugCheck();
+    const refused = handler.prePlug(devfnOf(props['addr']));
     const spec: DeviceSpec = { driver, props, origin: 'device_add', json: false };
     if (refused) {
       // Property mistakes are reported before the slot's refusal, as realize runs after them.
@@ -73,10 +93,23 @@ export class HotplugController {
       throw e;
     }
     const pci = dev as PCIDevice;
-    // device_set_realized resets a hot-plugged device, then the port signals it.
+    // device_set_realized resets a hot-plugged device, then the handler signals it.
     this.m.mem.transaction(() => pci.reset());
-    port.slot.hotPlugged(pci);
-    this.m.log.info('pcieport', `${port.bdfString}: hot-add ${pci.typeName} at ${pci.bdfString}`);
+    const undo = handler.plugged(pci);
+    if (undo) {
+      // The add fails as a whole: the function never was, so no DEVICE_DELETED.
+      this.m.qomPaths.delete(pci);
+      pci.bus.unplug(pci);
+      throw genericError(undo);
+    }
+    this.m.log.info(handler.tag, `${handler.where}: hot-add ${pci.typeName} at ${pci.bdfString}`);
+  }
+
+  /** The bus's hot-plug handler: a root port's slot, or one the board owns. */
+  private handlerOf(bus: PCIBus): PciHotplugHandler | undefined {
+    const p = bus.parentDev;
+    if (p instanceof PCIeRootPort) return pcieSlotHandler(p);
+    return this.m.board.pciHotplugHandler?.(bus);
   }
 
   /** qmp_device_del: by id or QOM path. */
@@ -85,20 +118,18 @@ export class HotplugController {
     if (!dev) throw new QmpError('DeviceNotFound', `Device '${idOrPath}' not found`);
     if (!('bus' in dev) || !(dev as PCIDevice).cs) throw genericError("Bus 'main-system-bus' does not support hotplugging");
     const pci = dev as PCIDevice;
-    const port = slotPortOf(pci.bus);
-    if (!port) throw genericError(`Bus '${pci.bus.name}' does not support hotplugging`);
+    const handler = this.handlerOf(pci.bus);
+    if (!handler) throw genericError(`Bus '${pci.bus.name}' does not support hotplugging`);
     const expires = this.pending.get(dev);
-    if (expires !== undefined && expires > this.m.clock.now) {
+    if (handler.pendingDeletedEvent && expires !== undefined && expires > this.m.clock.now) {
       throw genericError(`Device ${dev.id ?? ''} is already in the process of unplug`);
     }
-    this.pending.set(dev, this.m.clock.now + UNPLUG_PENDING_NS);
-    const r = port.slot.unplugRequest(pci);
-    if (r !== 'done' && r !== 'requested') {
-      this.pending.delete(dev);
-      throw genericError(r);
-    }
-    if (r === 'done') this.pending.delete(dev);
-    this.m.log.info('pcieport', `${port.bdfString}: unplug request for ${pci.bdfString} (${r === 'done' ? 'slot off, removed' : 'attention button'})`);
+    const r = handler.unplugRequest(pci);
+    if (r !== 'done' && r !== 'requested') throw genericError(r);
+    if (r === 'requested') this.pending.set(dev, this.m.clock.now + UNPLUG_PENDING_NS);
+    else this.pending.delete(dev);
+    const how = handler.tag === 'pcieport' ? (r === 'done' ? 'slot off, removed' : 'attention button') : (r === 'done' ? 'not configured by the guest, removed' : 'remove event');
+    this.m.log.info(handler.tag, `${handler.where}: unplug request for ${pci.bdfString} (${how})`);
   }
 
   /** Whether a removal request is outstanding for the device. */

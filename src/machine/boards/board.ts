@@ -1,5 +1,6 @@
 import { IrqLine } from '../../base/irq.js';
 import type { PCIBus } from '../../pci/bus.js';
+import type { PCIDevice } from '../../pci/device.js';
 import type { PropDef, Props } from '../properties.js';
 import type { Machine } from '../machine.js';
 import type { FirmwareIommu } from '../firmware/description.js';
@@ -129,6 +130,31 @@ export interface Board {
   /** Runs after every device was reset (QEMU's board-level work in machine reset, e.g. sPAPR's bus numbering). */
   afterDeviceReset?(): void;
   describe(): BoardOwnDescription;
+  /** The hot-plug handler of a bus the board itself owns (sPAPR: the PHB's DRCs on its root bus). */
+  pciHotplugHandler?(bus: PCIBus): PciHotplugHandler | undefined;
+}
+
+/**
+ * A bus's hot-plug handler (QEMU HotplugHandler for PCI: pre_plug, plug,
+ * unplug_request): PCIe slots of root and downstream ports, or the sPAPR
+ * PHB's dynamic-reconfiguration connectors.
+ */
+export interface PciHotplugHandler {
+  /** The log tag of the handler's messages ("pcieport", "spapr-pci"). */
+  readonly tag: string;
+  /** Who handles it, for log lines. */
+  readonly where: string;
+  /** pre_plug for a hot-add at `devfn` (undefined: the bus picks); an error text, or undefined. */
+  prePlug(devfn: number | undefined): string | undefined;
+  /** plug of a hot-added, realized and reset function; an error text undoes the add. */
+  plugged(dev: PCIDevice): string | undefined;
+  /** unplug_request: 'done' (gone already), 'requested' (the guest must act), or an error text. */
+  unplugRequest(dev: PCIDevice): string;
+  /**
+   * Whether QMP's own pending check applies (qdev's pending_deleted_event,
+   * set by PCIe hot-plug only; sPAPR reports its own "already in progress").
+   */
+  readonly pendingDeletedEvent: boolean;
 }
 
 /** A machine type: names, QOM type (for property errors), properties, defaults. */

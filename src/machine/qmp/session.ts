@@ -15,6 +15,13 @@ export class QmpSession {
   private readonly stream = new JsonStream();
   negotiated = false;
   closed = false;
+  /**
+   * DEVICE_DELETED raised while this session's command runs waits for the
+   * reply: QEMU sends it from device_finalize, after an RCU grace period, so
+   * a device_del that removes at once answers first. Other events (STOP,
+   * RESUME, SHUTDOWN) go out at once, before the reply, as QEMU's do.
+   */
+  private held: JsonObject[] | undefined;
 
   constructor(private readonly conn: CharConnection, private readonly backend: QmpBackend,
     private readonly afterQuit: () => void) {
@@ -36,7 +43,9 @@ export class QmpSession {
 
   /** Events go only to negotiated sessions (QEMU drops them before). */
   event(msg: JsonObject): void {
-    if (this.negotiated) this.send(msg);
+    if (!this.negotiated) return;
+    if (this.held && msg['event'] === 'DEVICE_DELETED') this.held.push(msg);
+    else this.send(msg);
   }
 
   receive(chunk: string): void {
@@ -82,13 +91,22 @@ export class QmpSession {
       const cmd = QMP_COMMANDS[name];
       if (!cmd) throw new QmpError('CommandNotFound', `The command ${name} has not been found`);
       checkArgs(cmd, args);
+      this.held = [];
       const ret = cmd.run(this.backend, args);
       reply({ return: ret });
+      this.releaseEvents();
       if (name === 'quit') this.afterQuit();
     } catch (e) {
       if (e instanceof QmpError) reply(errorReply(e.errorClass, e.desc));
       else reply(errorReply('GenericError', e instanceof Error ? e.message : String(e)));
+      this.releaseEvents();
     }
+  }
+
+  private releaseEvents(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const m of held) this.send(m);
   }
 }
 

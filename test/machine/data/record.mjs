@@ -9,16 +9,23 @@
 //   # qemu: qemu-system-x86_64
 //   # args: -machine q35 -nodefaults -display none -device edu   (used by QEMU and viommu)
 //   # record-args: -S                                            (QEMU only; HLT-BIOS is a 64 KiB
-//                                                                  BIOS that halts at once)
+//                                                                  BIOS that halts at once; CEDE-BIOS a
+//                                                                  pseries firmware that loops on H_CEDE,
+//                                                                  so the vCPU runs and RCU makes progress)
+//   # qmp: on                                                     (a QMP monitor beside qtest)
 // then one qtest command per line ("#sleep MS" pauses the recorder only). "clock_step N" is not sent: Debian's QEMU
 // is built without accel=qtest, so the recorder lets N ns (x3, + 200 ms) of
 // real time pass and writes the answer accel=qtest gives ("OK <sum of steps>").
 // The transcript (.txt next to the script) has "> command" and "< answer"
-// lines; asynchronous "IRQ ..." lines appear where QEMU sent them.
+// lines; asynchronous "IRQ ..." lines appear where QEMU sent them. With
+// "# qmp: on", a line "qmp {JSON}" goes to QMP; its reply and any event are
+// "< qmp {JSON}" lines, normalised (re-serialised, event timestamps dropped)
+// the same way test/machine/transcript.ts normalises viommu's.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 
 const [mode, file] = process.argv.slice(2);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -32,6 +39,26 @@ function hltBios() {
   return p;
 }
 
+function cedeBios() {
+  const dir = mkdtempSync(join(tmpdir(), 'viommu-rec-'));
+  const b = Buffer.alloc(65536);
+  // li r3,H_CEDE (0xe0); sc 1: every 8 bytes, so an interrupt vector lands on the pair too.
+  for (let i = 0; i < b.length; i += 8) {
+    b.writeUInt32BE(0x386000e0, i);
+    b.writeUInt32BE(0x44000022, i + 4);
+  }
+  const p = join(dir, 'cede.bin');
+  writeFileSync(p, b);
+  return p;
+}
+
+/** A QMP line as transcripts keep it: re-serialised, without the event timestamp. */
+function normaliseQmp(line) {
+  const o = JSON.parse(line);
+  delete o.timestamp;
+  return JSON.stringify(o);
+}
+
 function version(bin) {
   return execFileSync(bin, ['--version'], { encoding: 'utf8' }).split('\n')[0];
 }
@@ -41,14 +68,16 @@ async function recordQtest(path) {
   const header = {};
   const cmds = [];
   for (const line of text.split('\n')) {
-    const h = /^# (qemu|args|record-args): (.*)$/.exec(line);
+    const h = /^# (qemu|args|record-args|qmp): (.*)$/.exec(line);
     if (h) header[h[1]] = h[2];
     else if (/^#sleep \d+$/.test(line)) cmds.push(line);
     else if (line && !line.startsWith('#')) cmds.push(line);
   }
   const bin = header.qemu;
-  const recordArgs = (header['record-args'] ?? '').replace('HLT-BIOS', hltBios());
-  const argv = [...header.args.split(' '), ...recordArgs.split(' ').filter(Boolean), '-qtest', 'stdio', '-qtest-log', 'none'];
+  const recordArgs = (header['record-args'] ?? '').replace('HLT-BIOS', hltBios()).replace('CEDE-BIOS', cedeBios());
+  const qmpSock = join(mkdtempSync(join(tmpdir(), 'viommu-rec-')), 'qmp.sock');
+  const argv = [...header.args.split(' '), ...recordArgs.split(' ').filter(Boolean), '-qtest', 'stdio', '-qtest-log', 'none',
+    ...(header.qmp === 'on' ? ['-qmp', `unix:${qmpSock},server=on,wait=off`] : [])];
   const p = spawn(bin, argv);
   let buf = '';
   const lines = [];
@@ -71,6 +100,30 @@ async function recordQtest(path) {
     '# clock_step answers are what accel=qtest gives (Debian QEMU has no accel=qtest; real time passed instead)',
   ];
   let clock = 0n;
+  const qmpLines = [];
+  let qmpConn;
+  if (header.qmp === 'on') {
+    await sleep(500);
+    qmpConn = net.connect(qmpSock);
+    let qbuf = '';
+    qmpConn.setEncoding('utf8');
+    qmpConn.on('data', (d) => {
+      qbuf += d;
+      for (let i = qbuf.indexOf('\n'); i >= 0; i = qbuf.indexOf('\n')) {
+        const l = qbuf.slice(0, i).trim();
+        qbuf = qbuf.slice(i + 1);
+        if (l && !l.startsWith('{"QMP"')) qmpLines.push(normaliseQmp(l));
+      }
+    });
+    qmpConn.write('{"execute": "qmp_capabilities"}\n');
+    await sleep(300);
+    qmpLines.splice(0);
+  }
+  const flushQmp = async (untilReply) => {
+    for (let t = 0; t < 100 && untilReply && !qmpLines.some((l) => l.startsWith('{"return"') || l.startsWith('{"error"')); t++) await sleep(20);
+    await sleep(untilReply ? 50 : 20);
+    for (const l of qmpLines.splice(0)) out.push(`< qmp ${l}`);
+  };
   const next = async () => {
     for (;;) {
       const i = lines.findIndex((l) => !l.startsWith('IRQ '));
@@ -85,9 +138,15 @@ async function recordQtest(path) {
       // Lets a QEMU worker thread finish (edu's factorial); viommu computes at once.
       await sleep(Number(cmd.slice(7)));
       for (const l of lines.splice(0)) out.push(`< ${l}`);
+      if (qmpConn) await flushQmp(false);
       continue;
     }
     out.push(`> ${cmd}`);
+    if (cmd.startsWith('qmp ')) {
+      qmpConn.write(cmd.slice(4) + '\n');
+      await flushQmp(true);
+      continue;
+    }
     const step = /^clock_step (\d+)$/.exec(cmd);
     if (step) {
       await sleep(Number(BigInt(step[1]) / 1000000n) * 3 + 200);
@@ -98,7 +157,9 @@ async function recordQtest(path) {
     }
     p.stdin.write(cmd + '\n');
     for (const l of await next()) out.push(`< ${l}`);
+    if (qmpConn) await flushQmp(false);
   }
+  qmpConn?.end();
   await sleep(100);
   for (const l of lines.splice(0)) out.push(`< ${l}`);
   p.stdin.end();

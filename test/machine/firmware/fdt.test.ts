@@ -6,7 +6,7 @@ import { Fdt } from '../../../src/machine/firmware/fdt/fdt.js';
 import type { FdtContributor } from '../../../src/machine/firmware/fdt/fdt-build.js';
 import { repoPath } from '../../helpers/paths.js';
 import { findNode, readDtb, strs, u32s } from './helpers/dtb-reader.js';
-import { compareWithQemu } from './helpers/dtb-compare.js';
+import { compareWithQemu, drcTuples } from './helpers/dtb-compare.js';
 
 const DATA = 'test/machine/firmware/data';
 
@@ -65,6 +65,8 @@ t.test('pseries: our tree is a reduction of QEMU 7.2 dumpdtb, property for prope
   const ours = readDtb(buildMachineFdt(pseriesDescription({ ramSize: 512 << 20 })).toDtb());
   const qemu = readDtb(readFileSync(repoPath(DATA, 'pseries-qemu.dtb')));
   compareWithQemu(t, ours.root, qemu.root, new Set());
+  t.equal(drcTuples(findNode(ours.root, '/pci@800000020000000')!).length, 256, 'one PCI DRC per devfn of the root bus');
+  t.same(u32s(findNode(ours.root, '/event-sources/hot-plug-events')!.props.get('interrupts')), [0x1001, 0]);
 });
 
 t.test('pseries PHB: DMA window cells, DDW tokens, RTAS config-access tokens', async (t) => {

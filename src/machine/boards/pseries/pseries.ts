@@ -12,9 +12,12 @@ import {
 import type { Machine } from '../../machine.js';
 import { spaprPhbDmaOptions, spaprPhbType } from '../../devices/spapr-pci-host-bridge.js';
 import { PropError } from '../../properties.js';
-import { InterruptLines, type Board, type BoardOwnDescription, type BoardType, type Range } from '../board.js';
+import { InterruptLines, type Board, type BoardOwnDescription, type BoardType, type PciHotplugHandler, type Range } from '../board.js';
 import { mainRam } from '../ram.js';
+import { registerDrcRtas } from './drc-rtas.js';
+import { SPAPR_IRQ_EPOW, SPAPR_IRQ_HOTPLUG, SpaprEventQueue } from './events.js';
 import { HcallTable } from './hcall.js';
+import { SpaprPhbHotplug } from './pci-hotplug.js';
 import {
   RTAS_IBM_READ_PCI_CONFIG, RTAS_IBM_WRITE_PCI_CONFIG, RTAS_OUT_HW_ERROR, RTAS_OUT_SUCCESS, RTAS_READ_PCI_CONFIG,
   RTAS_WRITE_PCI_CONFIG, RtasTable, type RtasCall,
@@ -62,6 +65,9 @@ export class PseriesBoard implements Board {
   /** The sPAPR TCE model (hypercalls, DDW, windows) and PHB 0's DMA side. */
   readonly tce: SpaprTce;
   readonly phbDma: SpaprPhbDma;
+  /** The RTAS event queue (check-exception, event-scan) and the PHB's DRCs. */
+  readonly events: SpaprEventQueue;
+  readonly phbHotplug: SpaprPhbHotplug;
 
   constructor(m: Machine) {
     const mem = m.mem;
@@ -110,6 +116,30 @@ export class PseriesBoard implements Board {
     this.rtas.register(RTAS_WRITE_PCI_CONFIG, 'write-pci-config', (c) => this.rtasWriteConfig(c, false));
     this.rtas.register(RTAS_IBM_READ_PCI_CONFIG, 'ibm,read-pci-config', (c) => this.rtasReadConfig(c, true));
     this.rtas.register(RTAS_IBM_WRITE_PCI_CONFIG, 'ibm,write-pci-config', (c) => this.rtasWriteConfig(c, true));
+    const as = m.systemAs;
+    const be = (v: number) => ((v & 0xff) << 24 | (v & 0xff00) << 8 | (v >>> 8) & 0xff00 | v >>> 24) >>> 0;
+    const real = (a: number | bigint) => BigInt(a) & 0x0fffffffffffffffn;
+    this.events = new SpaprEventQueue({ epow: this.intc.lines[SPAPR_IRQ_EPOW]!, hotplug: this.intc.lines[SPAPR_IRQ_HOTPLUG]! },
+      { writeBytes: (a, d) => void as.writeBytes(real(a), d) }, () => m.clock.now, m.log);
+    this.events.register(this.rtas);
+    this.phbHotplug = new SpaprPhbHotplug(PHB_NAME, this.rootBus, 0, this.events, m.log, (dev) => {
+      // spapr_pci_unplug: reset first (guests that do not wait leave IRQs asserted), then unrealize.
+      m.mem.transaction(() => dev.reset());
+      dev.bus.unplug(dev);
+    });
+    registerDrcRtas(this.rtas, (i) => this.phbHotplug.drcByIndex(i), {
+      readU32: (a) => be(as.read(real(a), 4).lo >>> 0),
+      writeU32: (a, v) => void as.write(real(a), 4, be(v >>> 0)),
+      writeBytes: (a, d) => void as.writeBytes(real(a), d),
+    });
+    m.onDeviceAdded((dev) => {
+      if ('bus' in dev && (dev as PCIDevice).bus === this.rootBus) this.phbHotplug.attach(dev as PCIDevice, !m.created);
+    });
+  }
+
+  /** The PHB's DRCs handle hot-plug on its root bus. */
+  pciHotplugHandler(bus: PCIBus): PciHotplugHandler | undefined {
+    return bus === this.rootBus ? this.phbHotplug : undefined;
   }
 
   /** spapr_pci_find_dev: the PHB by BUID, then the function by bus [23:16] and devfn [15:8]. */
@@ -148,9 +178,12 @@ export class PseriesBoard implements Board {
     c.ret(0, RTAS_OUT_SUCCESS);
   }
 
-  /** spapr_tce_reset and spapr_phb_dma_reset: entries zeroed, only the default window left. */
+  /** spapr_tce_reset and spapr_phb_dma_reset (entries zeroed, only the default window left), DRC resets. */
   reset(): void {
     this.tce.reset();
+    // spapr_machine_reset: pending removals complete, the event queue is emptied.
+    this.phbHotplug.reset();
+    this.events.clear();
   }
 
   /**

@@ -1,3 +1,4 @@
+import { SPAPR_IRQ_EPOW, SPAPR_IRQ_HOTPLUG } from '../../boards/pseries/events.js';
 import type { FdtNode } from './fdt.js';
 import { fdtU64Cells } from './fdt.js';
 import { intxSwizzle, pciRanges, type FdtContributor } from './fdt-build.js';
@@ -46,6 +47,43 @@ const rtas: FdtContributor = {
   },
 };
 
+/**
+ * /event-sources (spapr_dt_events): the EPOW and hot-plug interrupt
+ * sources whose logs the guest fetches with check-exception.
+ */
+const eventSources: FdtContributor = {
+  name: 'event-sources',
+  build({ fdt }) {
+    const n = fdt.root.node('event-sources').u32('interrupt-ranges', SPAPR_IRQ_EPOW, 1, SPAPR_IRQ_HOTPLUG, 1)
+      .u32('#interrupt-cells', 2).empty('interrupt-controller');
+    n.node('hot-plug-events').u32('interrupts', SPAPR_IRQ_HOTPLUG, 0);
+    n.node('epow-events').u32('interrupts', SPAPR_IRQ_EPOW, 0);
+  },
+};
+
+/** A count-prefixed list of NUL-terminated strings (spapr_dt_drc's ibm,drc-names / ibm,drc-types). */
+function countedStrings(list: readonly string[]): Uint8Array {
+  const body = new TextEncoder().encode(list.map((x) => `${x}\0`).join(''));
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, list.length);
+  out.set(body, 4);
+  return out;
+}
+
+/**
+ * spapr_dt_drc for a PHB's PCI connectors (PAPR+ 13.5.2): one DRC per devfn
+ * of the root bus, index 0x40000000 | (PHB index << 16) | devfn, name "C" +
+ * id, type "28", power domain -1 (live insertion). QEMU lists them in its
+ * QOM hash-table order; viommu in devfn order.
+ */
+function drcProps(n: FdtNode, phbIndex: number): void {
+  const ids = Array.from({ length: 256 }, (_, devfn) => (phbIndex << 16) | devfn);
+  n.bytes('ibm,drc-types', countedStrings(ids.map(() => '28')))
+    .bytes('ibm,drc-names', countedStrings(ids.map((id) => `C${id}`)))
+    .u32('ibm,drc-power-domains', ids.length, ...ids.map(() => 0xffffffff))
+    .u32('ibm,drc-indexes', ids.length, ...ids.map((id) => (0x40000000 | id) >>> 0));
+}
+
 /** /cpus with one node per CPU, reduced to identity (QEMU adds caches, page sizes, PA features). */
 const cpus: FdtContributor = {
   name: 'cpus',
@@ -72,6 +110,7 @@ function phb(n: FdtNode, h: Parameters<FdtContributor['build']>[0]['desc']['pciH
   for (let slot = 0; slot < PCI_SLOT_MAX; slot++) {
     for (let pin = 1; pin <= 4; pin++) map.push(slot << 11, 0, 0, pin, SPAPR_PHANDLE_INTC, s.lsiBase + intxSwizzle(slot, pin), 1);
   }
+  drcProps(n, s.index);
   n.u32('#size-cells', 2).u32('#address-cells', 3).u32('qemu,phb-enumerated', 1)
     .u32('ibm,dma-window', s.dmaWindow.liobn, ...fdtU64Cells(s.dmaWindow.busAddr), ...fdtU64Cells(s.dmaWindow.size))
     .u32('ibm,#dma-size-cells', 2).u32('ibm,#dma-address-cells', 2)
@@ -126,9 +165,9 @@ const intc: FdtContributor = {
 };
 
 /**
- * pseries's device tree in QEMU 7.2's node order, reduced: no DRC
- * (dynamic reconfiguration) properties, event-sources, persistent memory,
+ * pseries's device tree in QEMU 7.2's node order, reduced: PCI DRCs only
+ * (no CPU or memory DRCs), no persistent memory,
  * CAS vectors or CPU cache/MMU details, which do not concern DMA. A vIOMMU
  * issue (DDW changes, VIO windows) adds a contributor after `pci`.
  */
-export const PSERIES_FDT_NODES: readonly FdtContributor[] = Object.freeze([root, chosen, rtas, cpus, phbs, vdevice, memory, intc]);
+export const PSERIES_FDT_NODES: readonly FdtContributor[] = Object.freeze([root, chosen, rtas, eventSources, cpus, phbs, vdevice, memory, intc]);
