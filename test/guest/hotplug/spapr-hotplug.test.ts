@@ -167,3 +167,25 @@ t.test('events the guest does not handle are logged and ignored', async (t) => {
   t.equal(hp.slotByRef('C24')!.state, 'empty');
   t.equal(k.devices.length, 1);
 });
+
+t.test('hot-add of virtio-net at slot 4: ethernet@4 with its MSI-X request, a 64-bit prefetchable BAR in the 64-bit window', async (t) => {
+  const { qmp, k, hp, dev, events } = rig(PSERIES);
+  qmp.deviceAdd({ driver: 'virtio-net-pci', id: 'n1', bus: 'pci.0', addr: '4' });
+  k.clock.runDue();
+  const slot = hp.slotByRef('C32')!;
+  t.equal(slot.state, 'configured');
+  t.equal(slot.node?.name, 'ethernet@4');
+  t.ok(slot.node?.has('ibm,req#msi-x') && slot.node.has('interrupts'));
+  const d = dev('0000:00:04.0')!;
+  t.equal(d.driver, 'virtio_net');
+  const w = k.firmware.windows;
+  const pref = d.pci!.bars.find((b) => b.kind === 'mem64')!;
+  t.ok(pref.busAddress >= w.mem64!.pciBase && pref.busAddress + pref.size <= w.mem64!.pciBase + w.mem64!.size, 'in the 64-bit window');
+  const mem = d.pci!.bars.find((b) => b.kind === 'mem32')!;
+  t.ok(mem.busAddress >= w.mem32!.pciBase && mem.busAddress + mem.size <= w.mem32!.pciBase + w.mem32!.size, 'in the 32-bit window');
+  qmp.deviceDel('n1');
+  k.clock.runDue();
+  t.equal(hp.acknowledge(slot), undefined);
+  t.equal(dev('0000:00:04.0'), undefined);
+  t.ok(events.some((e) => e.event === 'DEVICE_DELETED' && (e.data as { device?: string }).device === 'n1'));
+});
