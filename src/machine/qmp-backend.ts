@@ -33,6 +33,11 @@ export class MachineQmpBackend implements QmpBackend {
     this.m.emitEvent('RESUME');
     this.m.runState = 'running';
   }
+  /** qemu_system_reset_request(SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET), then qemu_system_reset. */
+  systemReset(): void {
+    this.m.reset();
+    this.m.emitEvent('RESET', { guest: false, reason: 'host-qmp-system-reset' });
+  }
   quit(): void {
     this.m.runState = 'shutdown';
     this.m.emitEvent('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });

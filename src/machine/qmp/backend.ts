@@ -15,6 +15,8 @@ export interface QmpBackend {
   runState(): RunState;
   stop(): void;
   cont(): void;
+  /** qmp_system_reset: resets the machine (RESET follows the reply, as QEMU's reset request does). */
+  systemReset(): void;
   /** Begins shutdown; the server sends SHUTDOWN and the reply, then calls `exit`. */
   quit(): void;
   /** query-pci (qapi/pci.json PciInfo list). */

@@ -62,6 +62,13 @@ export const QMP_COMMANDS: Readonly<Record<string, QmpCommand>> = {
     run: () => [...Object.keys(QMP_COMMANDS), 'qmp_capabilities'].sort().map((name) => ({ name })),
   },
   'query-pci': { params: {}, run: (b) => b.queryPci() },
+  system_reset: {
+    params: {},
+    run: (b) => {
+      b.systemReset();
+      return {};
+    },
+  },
   device_add: {
     params: { driver: { type: 'str' }, bus: { type: 'str', optional: true }, id: { type: 'str', optional: true } },
     extraArgs: true,

@@ -16,10 +16,12 @@ export class QmpSession {
   negotiated = false;
   closed = false;
   /**
-   * DEVICE_DELETED raised while this session's command runs waits for the
-   * reply: QEMU sends it from device_finalize, after an RCU grace period, so
-   * a device_del that removes at once answers first. Other events (STOP,
-   * RESUME, SHUTDOWN) go out at once, before the reply, as QEMU's do.
+   * DEVICE_DELETED and RESET raised while this session's command runs wait
+   * for the reply: QEMU sends the first from device_finalize, after an RCU
+   * grace period, and resets from the main loop after a reset request, so a
+   * device_del that removes at once, or system_reset, answers first. Other
+   * events (STOP, RESUME, SHUTDOWN) go out at once, before the reply, as
+   * QEMU's do.
    */
   private held: JsonObject[] | undefined;
 
@@ -44,7 +46,7 @@ export class QmpSession {
   /** Events go only to negotiated sessions (QEMU drops them before). */
   event(msg: JsonObject): void {
     if (!this.negotiated) return;
-    if (this.held && msg['event'] === 'DEVICE_DELETED') this.held.push(msg);
+    if (this.held && (msg['event'] === 'DEVICE_DELETED' || msg['event'] === 'RESET')) this.held.push(msg);
     else this.send(msg);
   }
 

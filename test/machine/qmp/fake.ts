@@ -50,6 +50,11 @@ export class FakeBackend implements QmpBackend {
     this.sink?.('RESUME');
     this.state = 'running';
   }
+  resets = 0;
+  systemReset(): void {
+    this.resets++;
+    this.sink?.('RESET', { guest: false, reason: 'host-qmp-system-reset' });
+  }
   quit(): void {
     this.quitCalled = true;
     this.sink?.('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });

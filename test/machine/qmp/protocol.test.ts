@@ -91,6 +91,18 @@ t.test('events carry virtual-time timestamps and only reach negotiated clients',
   ]);
 });
 
+t.test('system_reset answers, then RESET follows (a reset request runs after the command)', async (t) => {
+  const { conn, backend } = setup();
+  conn.take();
+  conn.send('{"execute": "qmp_capabilities"}{"execute": "system_reset", "id": 7}');
+  t.same(conn.take(), [
+    '{"return": {}}',
+    '{"return": {}, "id": 7}',
+    '{"timestamp": {"seconds": 1, "microseconds": 500250}, "event": "RESET", "data": {"guest": false, "reason": "host-qmp-system-reset"}}',
+  ]);
+  t.equal(backend.resets, 1);
+});
+
 t.test('quit sends SHUTDOWN, then the reply, then quits', async (t) => {
   const { conn, quits, backend } = setup();
   conn.take();

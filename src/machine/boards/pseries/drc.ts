@@ -69,6 +69,12 @@ export class SpaprDrcPci {
     this.dev = dev;
   }
 
+  /** An add that failed after attach: the connector is empty again, nothing is released. */
+  detach(): void {
+    this.dev = undefined;
+    this.state = 'poweron';
+  }
+
   /** spapr_drc_unplug_request: an empty-state connector releases at once; otherwise the guest must isolate. */
   unplugRequest(): 'done' | 'requested' {
     this.unplugRequested = true;

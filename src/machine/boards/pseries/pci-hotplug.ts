@@ -70,7 +70,10 @@ export class SpaprPhbHotplug implements PciHotplugHandler {
 
   /** spapr_pci_plug for a hot-added function: function 0 signals every present function of its slot. */
   plugged(dev: PCIDevice): string | undefined {
-    if (dev.isBridge) return `${dev.typeName}: hot-plugging a PCI bridge on pseries is not modelled by viommu`;
+    if (dev.isBridge) {
+      this.drcOf(dev)?.detach();
+      return `${dev.typeName}: hot-plugging a PCI bridge on pseries is not modelled by viommu`;
+    }
     if (PCI_FUNC(dev.devfn) !== 0) return undefined;
     for (let f = 0; f < 8; f++) {
       const drc = this.drcs[dev.devfn + f]!;
