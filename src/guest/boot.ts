@@ -12,6 +12,7 @@ import { bootQ35, Q35_WINDOWS } from './fw/q35.js';
 import { REGRESSION_SWITCHES, type RegressionSwitch } from './iommu-core/core.js';
 import { IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ, IOMMU_DOMAIN_IDENTITY } from './iommu-core/domain-types.js';
 import { Pciehp, type PciehpOptions } from './hotplug/pciehp.js';
+import { SpaprPciHotplug, type SpaprHotplugOptions } from './hotplug/spapr-hotplug.js';
 import { GuestKernel } from './kernel.js';
 import type { IommuModule } from './module.js';
 import { builtinIommuModules } from './iommu-modules.js';
@@ -63,6 +64,8 @@ export interface BootOptions {
   readonly scenario?: (k: GuestKernel) => void;
   /** PCIe native hot-plug (CONFIG_HOTPLUG_PCI_PCIE): its options, or false to leave the ports alone. Default on. */
   readonly pciehp?: PciehpOptions | false;
+  /** pseries PCI hot-plug through DRCs (RAS events, drmgr, rpadlpar_io): its options, or false to leave it out. Default on. */
+  readonly spaprHotplug?: SpaprHotplugOptions | false;
 }
 
 function checkOptions(o: BootOptions): RegressionSwitch[] {
@@ -70,6 +73,8 @@ function checkOptions(o: BootOptions): RegressionSwitch[] {
   if (o.firmware !== undefined && o.firmware !== 'dt' && o.firmware !== 'acpi') throw ConfigError.unknown('firmware', 'firmware', o.firmware, ['dt', 'acpi']);
   const ack = o.pciehp ? o.pciehp.unplugAck : undefined;
   if (ack !== undefined && ack !== 'script' && ack !== 'linux') throw ConfigError.unknown('pciehp.unplugAck', 'unplug acknowledgement', ack, ['script', 'linux']);
+  const sack = o.spaprHotplug ? o.spaprHotplug.unplugAck : undefined;
+  if (sack !== undefined && sack !== 'script' && sack !== 'linux') throw ConfigError.unknown('spaprHotplug.unplugAck', 'unplug acknowledgement', sack, ['script', 'linux']);
   const out: RegressionSwitch[] = [];
   for (const r of o.regress ?? []) {
     if (!(REGRESSION_SWITCHES as readonly string[]).includes(r)) throw ConfigError.unknown('regress', 'regression switch', r, REGRESSION_SWITCHES);
@@ -161,6 +166,7 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
     k.pciehp = new Pciehp(k, o.pciehp ?? {});
     k.pciehp.probe();
   }
+  if (o.spaprHotplug !== false) k.spaprHotplug = SpaprPciHotplug.probe(k, o.spaprHotplug ?? {});
   o.scenario?.(k);
   const runner = new WorkloadRunner(k, o.seed ?? 1);
   runner.register(eduDmaWorkload(edu));

@@ -55,6 +55,9 @@ export {
 export { assignBridgeResources, readBridgeWindows, type BridgeWindow, type BridgeWindows } from './pci-core/bridge-windows.js';
 export { scanSlot } from './pci-core/enumerate.js';
 export { Pciehp, PciehpSlot, type PciehpOptions, type SlotState } from './hotplug/pciehp.js';
+export { SpaprPciHotplug, type SpaprHotplugOptions } from './hotplug/spapr-hotplug.js';
+export { SpaprDrcSlot, type SpaprDrcState } from './hotplug/spapr-slot.js';
+export { parseRtasHotplugLog, type RtasHotplugLog, type HotplugEvent } from './hotplug/rtas-hotplug-log.js';
 export { MsiDomain, type MsiMessage } from './irq/msi-domain.js';
 export { cf8Access, ecamAccess, rtasAccess, type PciConfigAccess, type RtasPciTokens } from './pci-core/config-access.js';
 export { dmaAliases, forEachDmaAlias } from './pci-core/dma-alias.js';

@@ -8,6 +8,7 @@ import type { AcpiWalk } from './fw/acpi/walk.js';
 import type { FdtTree } from './fw/fdt/fdt.js';
 import type { FwCfgClient } from './fw/fw-cfg.js';
 import type { Pciehp } from './hotplug/pciehp.js';
+import type { SpaprPciHotplug } from './hotplug/spapr-hotplug.js';
 import { IommuCore, type RegressionSwitch } from './iommu-core/core.js';
 import type { DomainType } from './iommu-core/domain-types.js';
 import { MsiDomain } from './irq/msi-domain.js';
@@ -62,6 +63,8 @@ export class GuestKernel {
   readonly msi: MsiDomain;
   /** The PCI Express native hot-plug driver, once probed. */
   pciehp: Pciehp | undefined;
+  /** pseries PCI hot-plug through DRCs (RAS hot-plug events, drmgr, rpadlpar_io), once probed. */
+  spaprHotplug: SpaprPciHotplug | undefined;
   /** Devices bound to the guest's vfio-pci driver, with their users (src/guest/vfio). */
   readonly vfio = new VfioBindings();
 

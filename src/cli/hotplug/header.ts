@@ -18,7 +18,7 @@ export interface ScriptHeader {
 }
 
 /** The guest boot options a script can set. */
-export type HeaderBoot = Pick<BootOptions, 'dmaMode' | 'firmware' | 'regress' | 'eduDmaBits' | 'pciehp'>;
+export type HeaderBoot = Pick<BootOptions, 'dmaMode' | 'firmware' | 'regress' | 'eduDmaBits' | 'pciehp' | 'spaprHotplug'>;
 
 const HEADER_KEYS = ['machine', 'boot', 'seed'];
 const BOOT_KEYS = ['dmaMode', 'firmware', 'regress', 'eduDmaBits', 'unplugAck', 'pciehpPoll'];
@@ -60,7 +60,11 @@ function parseBoot(v: unknown, fail: Fail): HeaderBoot {
     };
     if (k === 'dmaMode') out.dmaMode = oneOf(DMA_MODES) as DmaMode;
     else if (k === 'firmware') out.firmware = oneOf(['dt', 'acpi']) as 'dt' | 'acpi';
-    else if (k === 'unplugAck') pciehp.unplugAck = oneOf(['script', 'linux']) as 'script' | 'linux';
+    else if (k === 'unplugAck') {
+      // One acknowledgement policy for both hot-plug drivers: pciehp on q35/virt, DRC DLPAR on pseries.
+      pciehp.unplugAck = oneOf(['script', 'linux']) as 'script' | 'linux';
+      out.spaprHotplug = { unplugAck: pciehp.unplugAck };
+    }
     else if (k === 'regress') {
       if (!Array.isArray(x)) return fail(f, `expected a list of switches (${REGRESSION_SWITCHES.join(', ')})`);
       out.regress = x.map((r, i) => {

@@ -134,6 +134,17 @@ export function scanSlot(cfg: PciConfigAccess, bus: PciBus, slot: number, log?: 
   return out;
 }
 
+/**
+ * pci_scan_single_device: the one function at `df` (a DLPAR connector
+ * names a single function), added to the bus and returned; undefined when
+ * nothing answers there or the bus already has it.
+ */
+export function scanSingle(cfg: PciConfigAccess, bus: PciBus, df: number, log?: EventLog): PciFunction | undefined {
+  if (bus.devices.some((f) => f.devfn === df) || !probe(cfg, bus.number, df)) return undefined;
+  const mf = (cfg.read(bus.number, df & ~7, PCI_HEADER_TYPE, 1) & PCI_HEADER_TYPE_MULTIFUNCTION) !== 0 || (df & 7) !== 0;
+  return scanFunction(cfg, bus, df, mf, log, true);
+}
+
 function hex2(v: number): string {
   return v.toString(16).padStart(2, '0');
 }

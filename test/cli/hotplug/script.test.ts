@@ -47,7 +47,7 @@ t.test('the parser: header, steps, which reply an expectation checks', async (t)
   ].join('\n'), 'x.jsonl', defaultGuestActions());
   t.equal(s.header?.line, 2);
   t.equal(s.header?.machine?.machine.type, 'virt');
-  t.same(s.header?.boot, { dmaMode: 'strict', pciehp: { unplugAck: 'linux', pollNs: 5e8 } });
+  t.same(s.header?.boot, { dmaMode: 'strict', pciehp: { unplugAck: 'linux', pollNs: 5e8 }, spaprHotplug: { unplugAck: 'linux' } });
   t.equal(s.header?.seed, 9);
   t.same(s.steps.map((x) => [x.line, x.kind]), [[4, 'qmp'], [5, 'wait'], [6, 'expect'], [7, 'qmp'], [8, 'expect']]);
   const q = s.steps[0]!;
