@@ -2,6 +2,7 @@ import { closest } from '../../base/suggest.js';
 import type { Xorshift32 } from '../../base/prng.js';
 import type { GuestDevice } from '../../guest/device.js';
 import type { PciehpSlot } from '../../guest/hotplug/pciehp.js';
+import type { SpaprDrcSlot } from '../../guest/hotplug/spapr-slot.js';
 import type { GuestKernel } from '../../guest/kernel.js';
 import type { Machine } from '../../machine/machine.js';
 import type { PCIDevice } from '../../pci/device.js';
@@ -25,6 +26,9 @@ export interface DeviceRef {
   readonly bdf: string | undefined;
 }
 
+/** A slot the guest's hot-plug driver runs: a PCIe slot (pciehp) or an sPAPR DRC (drmgr / rpadlpar_io). */
+export type HotplugSlot = { readonly kind: 'pciehp'; readonly slot: PciehpSlot } | { readonly kind: 'spapr'; readonly slot: SpaprDrcSlot };
+
 /** What an action can reach: the machine, the guest kernel, the run's PRNG and name resolution. */
 export interface ActionContext {
   readonly machine: Machine;
@@ -32,8 +36,12 @@ export interface ActionContext {
   readonly rng: Xorshift32;
   /** A device by QEMU id ("e1") or guest BDF ("0000:01:00.0", "01:00.0"). */
   device(ref: string): DeviceRef;
-  /** A hot-plug slot by its port's QEMU id ("rp1") or the port's BDF; an error text when there is none. */
-  slot(ref: string): PciehpSlot | string;
+  /**
+   * A hot-plug slot: a PCIe port by QEMU id ("rp1") or BDF; on pseries a DRC
+   * by name ("C24"), index ("0x40000018"), or its device's id or BDF. An
+   * error text when there is none.
+   */
+  slot(ref: string): HotplugSlot | string;
 }
 
 /** An action's outcome: a failed one becomes a failing test point. */

@@ -88,11 +88,18 @@ const dma: GuestAction = {
 
 const ackUnplug: GuestAction = {
   name: 'ack-unplug',
-  summary: 'acknowledge the pending unplug request of a slot: unbind, release from the IOMMU, power off',
-  params: { slot: { type: 'string', required: true, help: 'the hot-plug port (QEMU id such as "rp1", or BDF)' } },
+  summary: 'acknowledge the pending unplug request of a slot: unbind, release from the IOMMU, power off (pseries: isolate the DRC)',
+  params: { slot: { type: 'string', required: true, help: 'the hot-plug port (QEMU id such as "rp1", or BDF); on pseries the DRC ("C24") or its device' } },
   run(ctx, args) {
-    const slot = ctx.slot(args['slot'] as string);
-    if (typeof slot === 'string') return { ok: false, detail: slot, expected: 'a hot-plug slot' };
+    const found = ctx.slot(args['slot'] as string);
+    if (typeof found === 'string') return { ok: false, detail: found, expected: 'a hot-plug slot' };
+    if (found.kind === 'spapr') {
+      const drc = found.slot;
+      const why = ctx.kernel.spaprHotplug!.acknowledge(drc);
+      if (why) return { ok: false, detail: why, expected: `a removal pending on DRC ${drc.name}` };
+      return { ok: true, detail: `DRC ${drc.name} (${drc.bdf}): removed, isolated` };
+    }
+    const slot = found.slot;
     const hp = ctx.kernel.pciehp;
     if (!hp) return { ok: false, detail: 'the guest has no PCIe hot-plug driver' };
     const below = slot.port.subordinate?.devices.map((f) => f.name) ?? [];
@@ -107,8 +114,10 @@ const rescan: GuestAction = {
   summary: 'read a slot\'s status and enable it if it is occupied and off (echo 1 > /sys/bus/pci/slots/N/power)',
   params: { slot: { type: 'string', required: true, help: 'the hot-plug port (QEMU id or BDF)' } },
   run(ctx, args) {
-    const slot = ctx.slot(args['slot'] as string);
-    if (typeof slot === 'string') return { ok: false, detail: slot, expected: 'a hot-plug slot' };
+    const found = ctx.slot(args['slot'] as string);
+    if (typeof found === 'string') return { ok: false, detail: found, expected: 'a hot-plug slot' };
+    if (found.kind === 'spapr') return { ok: false, detail: `DRC ${found.slot.name}: a DRC is configured when its add event arrives; rescan is for PCIe slots`, expected: 'a PCIe hot-plug slot' };
+    const slot = found.slot;
     const ret = ctx.kernel.pciehp?.rescan(slot) ?? -ENODEV;
     if (ret === -EEXIST) return { ok: true, detail: `Slot(${slot.name}) is already enabled` };
     if (ret) return { ok: false, detail: `Slot(${slot.name}) could not be enabled: ${errnoName(ret)}`, expected: 'an occupied slot to enable' };

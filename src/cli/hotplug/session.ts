@@ -1,7 +1,6 @@
 import { formatLogLine } from '../../base/event-log.js';
 import { Xorshift32 } from '../../base/prng.js';
 import { bootGuestKernel } from '../../guest/boot.js';
-import type { PciehpSlot } from '../../guest/hotplug/pciehp.js';
 import type { GuestKernel } from '../../guest/kernel.js';
 import { DmaOracle } from '../../guest/oracle/oracle.js';
 import { bdfName } from '../../guest/pci-core/regs.js';
@@ -10,7 +9,7 @@ import { Machine } from '../../machine/machine.js';
 import { MachineQmpBackend } from '../../machine/qmp-backend.js';
 import { QmpServer } from '../../machine/qmp/server.js';
 import { PCIDevice } from '../../pci/device.js';
-import type { ActionContext, DeviceRef } from './actions.js';
+import type { ActionContext, DeviceRef, HotplugSlot } from './actions.js';
 import type { HeaderBoot } from './header.js';
 import { InProcessQmp } from './qmp-client.js';
 
@@ -90,13 +89,20 @@ export class HotplugSession implements ActionContext {
     return { ref, machine: dev, guest, bdf: bus === undefined || devfn === undefined ? undefined : bdfName(0, bus, devfn) };
   }
 
-  slot(ref: string): PciehpSlot | string {
+  slot(ref: string): HotplugSlot | string {
     const d = this.device(ref);
+    const drcs = this.kernel.spaprHotplug;
+    if (drcs) {
+      const drc = drcs.slotByRef(ref) ?? (d.bdf === undefined ? undefined : drcs.slotByRef(d.bdf));
+      if (drc) return { kind: 'spapr', slot: drc };
+      const taken = drcs.slots.filter((x) => x.state !== 'empty').map((x) => `${x.name} (${x.bdf})`);
+      return `no DRC for '${ref}' (a DRC name such as C24, its index, or a device's id or BDF); DRCs in use: ${taken.length ? taken.join(', ') : 'none'}`;
+    }
     const hp = this.kernel.pciehp;
     if (!hp) return 'the guest has no PCIe hot-plug driver';
     const fn = d.bdf === undefined ? undefined : this.kernel.pci?.functions.find((f) => f.name === d.bdf);
     const slot = fn ? hp.slotOf(fn) : undefined;
-    if (slot) return slot;
+    if (slot) return { kind: 'pciehp', slot };
     const known = hp.slots.map((s) => {
       const port = this.machine.pciDevices().find((p) => p.bus.number === s.port.busNumber && p.devfn === s.port.devfn);
       return `${port?.id ?? s.port.name} (Slot(${s.name}))`;

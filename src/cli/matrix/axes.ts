@@ -6,7 +6,7 @@ export interface ViommuSpec {
   readonly board: 'q35' | 'virt' | 'pseries';
   /** The machine without consumers. */
   readonly machine: string;
-  /** Buses for the cold-plugged consumer and the hot-plug slot; pseries has neither (its PHB takes no hot-plug here). */
+  /** Buses for the cold-plugged consumer and the hot-plug slot; pseries has neither: both sit on the PHB's bus, whose DRCs take the hot-plug. */
   readonly coldBus?: string;
   readonly hotBus?: string;
 }
