@@ -36,6 +36,11 @@ export class SettlePoint {
     return this.pending.length > 0;
   }
 
+  /** How many backends have a step in flight. */
+  get inFlight(): number {
+    return this.pending.length;
+  }
+
   /** `b` started a step: it is completed at the next settle (or settleOne). */
   started(b: AsyncBackend): void {
     if (this.pending.includes(b)) return;

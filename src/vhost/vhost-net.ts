@@ -100,6 +100,11 @@ export class VhostNet implements NetBackend, AsyncBackend {
     return this.running;
   }
 
+  /** A round was posted to the worker and the machine has not completed it yet (no sync). */
+  get roundInFlight(): boolean {
+    return this.rounds?.inFlight ?? false;
+  }
+
   /** The notifier flags in use now, one entry per IOMMU section ("DEVIOTLB_UNMAP", "UNMAP"), and each fallback reason. */
   get notifiers(): { region: string; flags: string; fallback: string | undefined }[] {
     return (this.followerInst?.entries ?? []).map((e) => ({ region: e.mr.name, flags: notifierFlagsName(e.n.notifierFlags), fallback: e.fallback }));

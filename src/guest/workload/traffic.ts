@@ -98,19 +98,24 @@ export function trafficWorkload(driver: VirtioNetDriver): Workload {
           moved += want.length;
         }
       };
+      /** The next batch of frames for a device (guest CPU work only: no device access). */
+      const prepare = (d: DeviceTraffic): Uint8Array[] => {
+        const frames: Uint8Array[] = [];
+        for (let i = 0; i < batch && d.seq < packets; i++, d.seq++) {
+          const data = new Uint8Array(bytes);
+          for (let b = 0; b < bytes; b++) data[b] = prng.next() & 0xff;
+          d.sent.set(d.seq, data);
+          frames.push(echoFrame(d.mac, d.seq, data));
+        }
+        return frames;
+      };
+      let ready = new Map(devs.map((d) => [d, prepare(d)] as const));
       for (;;) {
-        const active = devs.filter((d) => !d.stopped && d.seq < packets);
+        const active = devs.filter((d) => !d.stopped && (ready.get(d)?.length ?? 0) > 0);
         if (active.length === 0 || errors.length >= 10) break;
         const kicked: DeviceTraffic[] = [];
         for (const d of active) {
-          const frames: Uint8Array[] = [];
-          for (let i = 0; i < batch && d.seq < packets; i++, d.seq++) {
-            const data = new Uint8Array(bytes);
-            for (let b = 0; b < bytes; b++) data[b] = prng.next() & 0xff;
-            d.sent.set(d.seq, data);
-            frames.push(echoFrame(d.mac, d.seq, data));
-          }
-          const n = driver.queueTx(d.dev, frames);
+          const n = driver.queueTx(d.dev, ready.get(d)!);
           if (n < 0) {
             errors.push(`${d.dev.name}: xmit failed: ${errnoName(n)}`);
             d.stopped = true;
@@ -120,6 +125,8 @@ export function trafficWorkload(driver: VirtioNetDriver): Workload {
           kicked.push(d);
         }
         for (const d of kicked) driver.kickTx(d.dev);
+        // While the devices move the packets, the CPU builds the next batches.
+        ready = new Map(kicked.map((d) => [d, prepare(d)] as const));
         for (const d of active) check(d, driver.receive(d.dev));
       }
       for (const d of devs) {
