@@ -20,6 +20,8 @@ export interface VhostNetOptions {
   readonly fallback: boolean;
   /** Geometry of the worker's device IOTLB. */
   readonly iotlb?: IotlbOptions;
+  /** Each kick waits for its rounds (x-vhost-sync-kick): no overlap with the guest or other workers; for comparison. */
+  readonly syncKicks?: boolean;
   /** How long the machine waits for one worker round before it declares the worker hung (ms). */
   readonly roundTimeoutMs?: number;
 }
@@ -366,7 +368,7 @@ export class VhostNet implements NetBackend, AsyncBackend {
     const s = this.rounds!.start(kickMask);
     if (s !== 'posted' && !this.recover(s)) return;
     const sp = this.settlePoint;
-    if (sp) sp.started(this);
+    if (sp && !this.opts.syncKicks) sp.started(this);
     else this.quiesce();
   }
 
