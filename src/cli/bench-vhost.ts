@@ -53,6 +53,8 @@ export interface VhostBenchRow {
   readonly packets: number;
   readonly seconds: number;
   readonly packetsPerSecond: number;
+  /** Wall-clock µs per packet the machine thread spent blocked waiting for vhost workers in the timed run (0 emulated). */
+  readonly waitUsPerPacket: number;
   /** Device-IOTLB hits / (hits + misses) of the vhost workers, during the timed run; undefined without a device IOTLB. */
   readonly hitRate: number | undefined;
   readonly registration: string;
@@ -64,10 +66,10 @@ export function runVhostBenchCase(c: VhostBenchConfig, devices: number, o: Vhost
   const sync = kicks === 'sync' ? ['-global', 'virtio-net-pci.x-vhost-sync-kick=on'] : [];
   const m = Machine.create(parseCmdline([...c.args(devices), ...sync]).config);
   const vhosts = () => m.pciDevices().map(vhostNetOf).filter((v) => v !== undefined);
-  const counters = () => vhosts().reduce((a, v) => ({ h: a.h + v.stats.iotlbHits, m: a.m + v.stats.iotlbMisses }), { h: 0, m: 0 });
+  const counters = () => vhosts().reduce((a, v) => ({ h: a.h + v.stats.iotlbHits, m: a.m + v.stats.iotlbMisses, w: a.w + v.workerWaitMs }), { h: 0, m: 0, w: 0 });
   let seconds = 0;
-  let before = { h: 0, m: 0 };
-  let after = { h: 0, m: 0 };
+  let before = { h: 0, m: 0, w: 0 };
+  let after = { h: 0, m: 0, w: 0 };
   const timed = (k: GuestKernel) => {
     const w = trafficWorkload(k.drivers.drivers.find((d): d is VirtioNetDriver => d instanceof VirtioNetDriver)!);
     return {
@@ -107,6 +109,7 @@ export function runVhostBenchCase(c: VhostBenchConfig, devices: number, o: Vhost
   const packets = o.packets * devices;
   const row: VhostBenchRow = {
     config: c.name, workers: devices, kicks, packets, seconds, packetsPerSecond: packets / seconds,
+    waitUsPerPacket: (1000 * (after.w - before.w)) / packets,
     hitRate: lookups > 0 && v.length ? (after.h - before.h) / lookups : undefined,
     registration: v.length ? formatVhostRegistration(vhostRegistration(v[0]!)) : 'emulated',
     ok: report.workloads.every((w) => w.ok) && report.oracle.violations === 0,
@@ -143,9 +146,9 @@ export function vhostWorkerScaling(rows: readonly VhostBenchRow[], config: strin
 
 export function formatVhostBench(rows: readonly VhostBenchRow[], o: VhostBenchOptions): string {
   const lines = [`viommu bench vhost (${o.packets} packets/device, ${o.bytes} data bytes, batch ${o.batch}, ${o.pool ? 'pooled buffers (steady working set)' : 'map/unmap per packet'}, lazy DMA mode)`];
-  lines.push('config                 workers  kicks  packets/s  IOTLB hit rate  ok   notifiers');
+  lines.push('config                 workers  kicks  packets/s  wait µs/pkt  IOTLB hit rate  ok   notifiers');
   for (const r of rows) {
-    lines.push(`${r.config.padEnd(22)} ${String(r.workers).padStart(7)}  ${r.kicks.padEnd(5)}  ${Math.round(r.packetsPerSecond).toString().padStart(9)}  ${(r.hitRate === undefined ? '-' : (100 * r.hitRate).toFixed(2) + '%').padStart(14)}  ${(r.ok ? 'yes' : 'NO').padEnd(4)} ${r.registration}`);
+    lines.push(`${r.config.padEnd(22)} ${String(r.workers).padStart(7)}  ${r.kicks.padEnd(5)}  ${Math.round(r.packetsPerSecond).toString().padStart(9)}  ${r.waitUsPerPacket.toFixed(2).padStart(11)}  ${(r.hitRate === undefined ? '-' : (100 * r.hitRate).toFixed(2) + '%').padStart(14)}  ${(r.ok ? 'yes' : 'NO').padEnd(4)} ${r.registration}`);
   }
   for (const k of o.kicks ?? ['async']) {
     for (const n of o.workers) {

@@ -85,6 +85,8 @@ export class VhostRounds {
   private delivered = 0;
   private readonly base = { tx: 0, rx: 0, misses: 0, updates: 0, invalidates: 0, accessFails: 0 };
   private flight: Flight | undefined;
+  /** Wall-clock ms the machine thread spent blocked waiting for this worker (a bench figure; never part of results). */
+  waitMs = 0;
 
   constructor(private readonly w: VhostWorkerHandle, private readonly peer: NetPeer, private readonly wireTx: WireRing,
     private readonly wireRx: WireRing, private readonly clock: VirtualClock, private readonly hooks: RoundHooks,
@@ -94,6 +96,7 @@ export class VhostRounds {
       Object.assign(this.base, prev.totals);
       this.retired.hits = prev.retired.hits + prev.w.iotlb.hits;
       this.retired.misses = prev.retired.misses + prev.w.iotlb.misses;
+      this.waitMs = prev.waitMs;
     }
   }
 
@@ -204,7 +207,9 @@ export class VhostRounds {
         status = -1;
         break;
       }
+      const t0 = performance.now();
       Atomics.wait(ctl, W_MAIN_WAKE, wake, Math.min(left, 50));
+      this.waitMs += performance.now() - t0;
     }
     // Cleared before the results are applied: answering a MISS posts an UPDATE.
     this.flight = undefined;

@@ -102,6 +102,11 @@ export class VhostNet implements NetBackend, AsyncBackend {
     return this.running;
   }
 
+  /** Wall-clock ms the machine thread spent blocked on this device's workers (bench figure; not deterministic, so not in stats). */
+  get workerWaitMs(): number {
+    return this.rounds?.waitMs ?? 0;
+  }
+
   /** A round was posted to the worker and the machine has not completed it yet (no sync). */
   get roundInFlight(): boolean {
     return this.rounds?.inFlight ?? false;
