@@ -6,3 +6,4 @@ export * from './irq.js';
 export * from './event-log.js';
 export * from './trace.js';
 export * from './chrome-trace.js';
+export * from './settle-point.js';

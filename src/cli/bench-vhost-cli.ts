@@ -16,11 +16,13 @@ export const BENCH_VHOST_SPEC: CommandSpec = {
     'per-packet': { type: 'bool', help: 'map/unmap every buffer (default: pooled buffers, a steady working set)' },
     config: { type: 'string', arg: 'L', help: `only these configurations (${VHOST_BENCH_CONFIGS.map((c) => c.name).join(', ')})` },
     rounds: { type: 'int', arg: 'N', help: 'interleaved rounds, median reported', default: 3 },
+    kicks: { type: 'string', arg: 'L', help: 'kick modes: async (a kick returns at once), sync (each kick waits for its worker)', default: 'async' },
     json: { type: 'bool', help: 'rows as JSON' },
   },
   notes: 'Echoed packets, data checked, wall clock, for: vhost with DEVIOTLB_UNMAP (intel-iommu device-iotlb=on),\n'
     + 'vhost with the UNMAP fallback (the vIOMMU vetoes DEVIOTLB_UNMAP), the emulated device, and vhost without a\n'
-    + 'vIOMMU; each with 1 and 2 devices (one vhost worker each). Exits 1 if a configuration failed.',
+    + 'vIOMMU; each with 1 and 2 devices (one vhost worker each). Kicks are asynchronous (the workers of two devices\n'
+    + 'run at once); --kicks async,sync also measures each kick waiting for its worker. Exits 1 if a configuration failed.',
 };
 
 function positive(flag: string, v: number): number {
@@ -45,6 +47,9 @@ export async function runVhostBenchCli(args: readonly string[], io: CliIo): Prom
     pool: f['per-packet'] !== true,
     rounds: positive('rounds', f['rounds'] as number),
   };
+  const kicks = (f['kicks'] as string).split(',');
+  for (const k of kicks) if (k !== 'async' && k !== 'sync') throw new UsageError(`--kicks: '${k}' is not async or sync`);
+  o.kicks = kicks as ('async' | 'sync')[];
   if (f['config'] !== undefined) {
     const names = (f['config'] as string).split(',');
     for (const n of names) {

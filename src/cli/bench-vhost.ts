@@ -40,6 +40,8 @@ export interface VhostBenchOptions {
   /** Keep buffers mapped (a steady working set of IOVAs). */
   readonly pool: boolean;
   readonly configs?: readonly string[];
+  /** Kick modes to measure: 'async' (default: a kick posts the round and returns), 'sync' (x-vhost-sync-kick=on: each kick waits). */
+  readonly kicks?: readonly ('async' | 'sync')[];
   /** Rounds: every case once per round, interleaved; each row is the median round (a busy machine's noise hits all cases alike). */
   readonly rounds?: number;
 }
@@ -47,9 +49,12 @@ export interface VhostBenchOptions {
 export interface VhostBenchRow {
   readonly config: string;
   readonly workers: number;
+  readonly kicks: 'async' | 'sync';
   readonly packets: number;
   readonly seconds: number;
   readonly packetsPerSecond: number;
+  /** Wall-clock µs per packet the machine thread spent blocked waiting for vhost workers in the timed run (0 emulated). */
+  readonly waitUsPerPacket: number;
   /** Device-IOTLB hits / (hits + misses) of the vhost workers, during the timed run; undefined without a device IOTLB. */
   readonly hitRate: number | undefined;
   readonly registration: string;
@@ -57,13 +62,14 @@ export interface VhostBenchRow {
 }
 
 /** Boots one configuration, warms up, then times the traffic workload (wall clock) and reads the device IOTLB counters. */
-export function runVhostBenchCase(c: VhostBenchConfig, devices: number, o: VhostBenchOptions): VhostBenchRow {
-  const m = Machine.create(parseCmdline(c.args(devices)).config);
+export function runVhostBenchCase(c: VhostBenchConfig, devices: number, o: VhostBenchOptions, kicks: 'async' | 'sync' = 'async'): VhostBenchRow {
+  const sync = kicks === 'sync' ? ['-global', 'virtio-net-pci.x-vhost-sync-kick=on'] : [];
+  const m = Machine.create(parseCmdline([...c.args(devices), ...sync]).config);
   const vhosts = () => m.pciDevices().map(vhostNetOf).filter((v) => v !== undefined);
-  const counters = () => vhosts().reduce((a, v) => ({ h: a.h + v.stats.iotlbHits, m: a.m + v.stats.iotlbMisses }), { h: 0, m: 0 });
+  const counters = () => vhosts().reduce((a, v) => ({ h: a.h + v.stats.iotlbHits, m: a.m + v.stats.iotlbMisses, w: a.w + v.workerWaitMs }), { h: 0, m: 0, w: 0 });
   let seconds = 0;
-  let before = { h: 0, m: 0 };
-  let after = { h: 0, m: 0 };
+  let before = { h: 0, m: 0, w: 0 };
+  let after = { h: 0, m: 0, w: 0 };
   const timed = (k: GuestKernel) => {
     const w = trafficWorkload(k.drivers.drivers.find((d): d is VirtioNetDriver => d instanceof VirtioNetDriver)!);
     return {
@@ -102,7 +108,8 @@ export function runVhostBenchCase(c: VhostBenchConfig, devices: number, o: Vhost
   const lookups = after.h - before.h + after.m - before.m;
   const packets = o.packets * devices;
   const row: VhostBenchRow = {
-    config: c.name, workers: devices, packets, seconds, packetsPerSecond: packets / seconds,
+    config: c.name, workers: devices, kicks, packets, seconds, packetsPerSecond: packets / seconds,
+    waitUsPerPacket: (1000 * (after.w - before.w)) / packets,
     hitRate: lookups > 0 && v.length ? (after.h - before.h) / lookups : undefined,
     registration: v.length ? formatVhostRegistration(vhostRegistration(v[0]!)) : 'emulated',
     ok: report.workloads.every((w) => w.ok) && report.oracle.violations === 0,
@@ -112,9 +119,11 @@ export function runVhostBenchCase(c: VhostBenchConfig, devices: number, o: Vhost
 }
 
 export function runVhostBench(o: VhostBenchOptions): VhostBenchRow[] {
-  const cases = VHOST_BENCH_CONFIGS.filter((c) => !o.configs || o.configs.includes(c.name)).flatMap((c) => o.workers.map((n) => [c, n] as const));
+  const modes = o.kicks ?? ['async'];
+  const cases = VHOST_BENCH_CONFIGS.filter((c) => !o.configs || o.configs.includes(c.name))
+    .flatMap((c) => modes.filter((k) => k === 'async' || c.name !== 'emulated').flatMap((k) => o.workers.map((n) => [c, n, k] as const)));
   const runs = cases.map((): VhostBenchRow[] => []);
-  for (let r = 0; r < Math.max(1, o.rounds ?? 1); r++) cases.forEach(([c, n], i) => runs[i]!.push(runVhostBenchCase(c, n, o)));
+  for (let r = 0; r < Math.max(1, o.rounds ?? 1); r++) cases.forEach(([c, n, k], i) => runs[i]!.push(runVhostBenchCase(c, n, o, k)));
   return runs.map((rs) => {
     const sorted = [...rs].sort((a, b) => a.packetsPerSecond - b.packetsPerSecond);
     return { ...sorted[Math.floor(sorted.length / 2)]!, ok: rs.every((x) => x.ok) };
@@ -122,22 +131,35 @@ export function runVhostBench(o: VhostBenchOptions): VhostBenchRow[] {
 }
 
 /** Throughput of `a` over `b` for the same worker count (undefined when either is missing). */
-export function vhostBenchRatio(rows: readonly VhostBenchRow[], a: string, b: string, workers: number): number | undefined {
-  const x = rows.find((r) => r.config === a && r.workers === workers);
-  const y = rows.find((r) => r.config === b && r.workers === workers);
+export function vhostBenchRatio(rows: readonly VhostBenchRow[], a: string, b: string, workers: number, kicks: 'async' | 'sync' = 'async'): number | undefined {
+  const x = rows.find((r) => r.config === a && r.workers === workers && r.kicks === kicks);
+  const y = rows.find((r) => r.config === b && r.workers === workers && r.kicks === kicks);
   return x && y ? y.packetsPerSecond / x.packetsPerSecond : undefined;
+}
+
+/** Packets/s of the `workers`-worker row over the 1-worker row of the same config and kick mode. */
+export function vhostWorkerScaling(rows: readonly VhostBenchRow[], config: string, workers: number, kicks: 'async' | 'sync' = 'async'): number | undefined {
+  const one = rows.find((r) => r.config === config && r.workers === 1 && r.kicks === kicks);
+  const n = rows.find((r) => r.config === config && r.workers === workers && r.kicks === kicks);
+  return one && n ? n.packetsPerSecond / one.packetsPerSecond : undefined;
 }
 
 export function formatVhostBench(rows: readonly VhostBenchRow[], o: VhostBenchOptions): string {
   const lines = [`viommu bench vhost (${o.packets} packets/device, ${o.bytes} data bytes, batch ${o.batch}, ${o.pool ? 'pooled buffers (steady working set)' : 'map/unmap per packet'}, lazy DMA mode)`];
-  lines.push('config                 workers  packets/s  IOTLB hit rate  ok   notifiers');
+  lines.push('config                 workers  kicks  packets/s  wait µs/pkt  IOTLB hit rate  ok   notifiers');
   for (const r of rows) {
-    lines.push(`${r.config.padEnd(22)} ${String(r.workers).padStart(7)}  ${Math.round(r.packetsPerSecond).toString().padStart(9)}  ${(r.hitRate === undefined ? '-' : (100 * r.hitRate).toFixed(2) + '%').padStart(14)}  ${(r.ok ? 'yes' : 'NO').padEnd(4)} ${r.registration}`);
+    lines.push(`${r.config.padEnd(22)} ${String(r.workers).padStart(7)}  ${r.kicks.padEnd(5)}  ${Math.round(r.packetsPerSecond).toString().padStart(9)}  ${r.waitUsPerPacket.toFixed(2).padStart(11)}  ${(r.hitRate === undefined ? '-' : (100 * r.hitRate).toFixed(2) + '%').padStart(14)}  ${(r.ok ? 'yes' : 'NO').padEnd(4)} ${r.registration}`);
   }
-  for (const n of o.workers) {
-    for (const a of ['vhost-deviotlb', 'vhost-unmap-fallback']) {
-      const q = vhostBenchRatio(rows, a, 'vhost-no-viommu', n);
-      if (q !== undefined) lines.push(`${a} vs vhost-no-viommu at ${n} worker${n > 1 ? 's' : ''}: time per packet ${q.toFixed(2)}x (target <= 1.25x)`);
+  for (const k of o.kicks ?? ['async']) {
+    for (const n of o.workers) {
+      for (const a of ['vhost-deviotlb', 'vhost-unmap-fallback']) {
+        const q = vhostBenchRatio(rows, a, 'vhost-no-viommu', n, k);
+        if (q !== undefined) lines.push(`${a} vs vhost-no-viommu at ${n} worker${n > 1 ? 's' : ''} (${k} kicks): time per packet ${q.toFixed(2)}x (target <= 1.25x)`);
+      }
+    }
+    for (const n of o.workers.filter((x) => x > 1)) {
+      const parts = VHOST_BENCH_CONFIGS.map((c) => [c.name, vhostWorkerScaling(rows, c.name, n, k)] as const).filter(([, q]) => q !== undefined);
+      if (parts.length) lines.push(`packets/s at ${n} workers over 1 (${k} kicks): ${parts.map(([c, q]) => `${c} ${q!.toFixed(2)}x`).join(', ')}`);
     }
   }
   return lines.join('\n') + '\n';

@@ -77,6 +77,7 @@ export class MachineGuestPort implements GuestPort {
 
   /** Lets virtual time pass: device timers due by then fire. */
   advance(ns: number): void {
+    this.m.settle();
     this.m.clock.advanceTo(this.m.clock.now + Math.max(0, ns));
   }
 }

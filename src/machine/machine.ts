@@ -2,6 +2,7 @@ import { VirtualClock } from '../base/clock.js';
 import { ConfigError } from '../base/config-error.js';
 import { EventLog } from '../base/event-log.js';
 import { Xorshift32 } from '../base/prng.js';
+import type { SettlePoint } from '../base/settle-point.js';
 import type { AddressSpace } from '../memory/address-space.js';
 import { MemorySystem } from '../memory/memory-system.js';
 import type { ContainerRegion, MmioRegion } from '../memory/region.js';
@@ -13,6 +14,7 @@ import type { MachineConfig } from './config.js';
 import { addDevice, type AnyDevice } from './device-add.js';
 import { deviceIommus, describePciDevice } from './describe-devices.js';
 import { FirmwareHandOff } from './firmware/hand-off.js';
+import { cpuSettlePoint } from './cpu-settle.js';
 import { MachineGuestPort } from './guest-port.js';
 import type { GuestPort } from '../guest/port.js';
 import type { DeviceSpec } from './config.js';
@@ -40,6 +42,8 @@ export class Machine {
   /** The "system" container and address_space_memory ("memory"). */
   readonly systemMemory: ContainerRegion;
   readonly systemAs: AddressSpace;
+  /** Where work on backend threads (vhost workers) is completed: CPU accesses, time passing, reset (cpu-settle.ts). */
+  readonly settlePoint: SettlePoint;
   /** The "io" root (unassigned reads all-ones, as QEMU's unassigned_io_ops) and address_space_io ("I/O"). */
   readonly ioRoot: MmioRegion;
   readonly ioAs: AddressSpace;
@@ -87,6 +91,7 @@ export class Machine {
     this.ramSize = resolveRamSize(this.boardType, config.memory);
     this.systemMemory = this.mem.container('system', SIZE_2_64);
     this.systemAs = this.mem.addressSpace(this.systemMemory, 'memory');
+    this.settlePoint = cpuSettlePoint(this.systemAs);
     this.ioRoot = this.mem.mmio('io', 0x10000, { read: () => 0xffffffff, write: () => undefined });
     this.ioAs = this.mem.addressSpace(this.ioRoot, 'I/O');
     this.board = this.boardType.build(this, this.props);
@@ -149,7 +154,7 @@ export class Machine {
   get pciContext(): PCIBusContext {
     if (!this.pciCtx) {
       this.pciCtx = {
-        mem: this.mem, clock: this.clock, log: this.log, systemMemory: this.systemAs,
+        mem: this.mem, clock: this.clock, log: this.log, systemMemory: this.systemAs, settle: this.settlePoint,
         allowZeroBar: this.boardType.allowZeroBar, targetBigEndian: this.boardType.bigEndian,
         console: (text) => this.console(text),
         claimChassisSlot: (c, s) => {
@@ -229,8 +234,14 @@ export class Machine {
     for (const f of this.msiListeners) f(address, data);
   }
 
+  /** Completes the work backend threads have in flight (a quiescing point: the guest looks, time passes, a monitor reads state). */
+  settle(): void {
+    this.settlePoint.settle();
+  }
+
   /** System reset: the board, every PCI function (bridges before what is below them), the INTx counts. */
   reset(): void {
+    this.settle();
     this.mem.transaction(() => {
       this.board.reset();
       for (const d of this.pciDevices()) d.reset();

@@ -46,6 +46,13 @@ function gapLength(view: FlatView, a: number): number {
 export class AddressSpace {
   view: FlatView;
   observer: AccessObserver | undefined;
+  /**
+   * Called before every access made through this address space, before it
+   * is translated: the machine arms it on the CPU's view ("memory") while
+   * a backend thread has work in flight, so that what the CPU reads or
+   * writes is settled first (src/base/settle-point.ts). Unset, one check.
+   */
+  beforeAccess: ((addr: number | bigint, isWrite: boolean) => void) | undefined;
   private readonly sec: Section = { result: MEMTX_OK, mr: null, offset: 0, len: 0, readonly: false, as: null, addr: 0 };
   private readonly scratch = new Uint8Array(8);
 
@@ -120,6 +127,7 @@ export class AddressSpace {
 
   /** Scalar read of 1, 2, 4 or 8 bytes. */
   read(addr: number | bigint, size: number, attrs: MemTxAttrs = MEMTXATTRS_UNSPECIFIED, out = new AccessResult()): AccessResult {
+    this.beforeAccess?.(addr, false);
     const sec = this.translate(addr, size, false, attrs);
     out.lo = 0;
     out.hi = 0;
@@ -162,6 +170,7 @@ export class AddressSpace {
 
   /** Scalar write of 1, 2, 4 or 8 bytes (value in memory order, two halves). */
   write(addr: number | bigint, size: number, lo: number, hi = 0, attrs: MemTxAttrs = MEMTXATTRS_UNSPECIFIED): MemTxResult {
+    this.beforeAccess?.(addr, true);
     const sec = this.translate(addr, size, true, attrs);
     if (sec.result !== MEMTX_OK) {
       this.observer?.(addr, size, true, sec.result, null, 0);
@@ -205,6 +214,7 @@ export class AddressSpace {
   }
 
   private bulk(addr: number | bigint, buf: Uint8Array, isWrite: boolean, attrs: MemTxAttrs): MemTxResult {
+    this.beforeAccess?.(addr, isWrite);
     let res = MEMTX_OK;
     const acc = new AccessResult();
     for (let pos = 0; pos < buf.length;) {

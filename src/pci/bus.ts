@@ -4,6 +4,7 @@ import type { MemoryRegion } from '../memory/region.js';
 import type { VirtualClock } from '../base/clock.js';
 import type { EventLog } from '../base/event-log.js';
 import type { IrqLine } from '../base/irq.js';
+import type { SettlePoint } from '../base/settle-point.js';
 import type { PCIDevice } from './device.js';
 import { iommuAlias, type PCIIOMMUOps } from './iommu.js';
 import { PCI_BRIDGE_CONTROL, PCI_BRIDGE_CTL_BUS_RESET, PCI_DEVFN, PCI_FUNC, PCI_SECONDARY_BUS, PCI_SLOT, PCI_SUBORDINATE_BUS } from './regs.js';
@@ -15,6 +16,8 @@ export interface PCIBusContext {
   readonly log: EventLog;
   /** address_space_memory: where DMA goes when no IOMMU is attached. */
   readonly systemMemory: AddressSpace;
+  /** Where backends that run on other threads (vhost) have their work completed; absent, they complete each kick at once. */
+  readonly settle?: SettlePoint;
   /** MachineClass.pci_allow_0_address (true on virt and pseries). */
   readonly allowZeroBar: boolean;
   /**

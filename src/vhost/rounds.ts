@@ -39,25 +39,42 @@ export interface RoundHooks {
   error(message: string): void;
   /** The worker asked for an interrupt on this queue. */
   call(vq: number): void;
+  /** A message is about to be posted while a round is in flight: the owner completes it first. */
+  quiesce(): void;
 }
 
-/** runOnce: the worker had ended itself after an idle period. */
+/** A round the machine is waiting on: the request number and what the follow-up decision needs. */
+interface Flight {
+  readonly req: number;
+  /** Round number within the series a kick started. */
+  readonly i: number;
+  readonly rxBefore: number;
+  /** The peer's frames went onto the RX wire before this round. */
+  readonly pushed: boolean;
+}
+
+/** What a step of a series ended with: another round was posted ('more'), quiet, the worker lost or ended itself. */
+export type RoundOutcome = 'more' | 'ok' | 'lost' | 'idle';
+
+/** complete(): the worker had ended itself after an idle period. */
 const IDLE = -2;
-/** Rounds in one run before the machine gives the guest control back (a live-lock guard). */
+/** Rounds in one series before the machine gives the guest control back (a live-lock guard). */
 const MAX_ROUNDS = 256;
 
 /**
- * The machine side of one vhost worker's rounds. The machine runs the
- * guest and the device models on one thread; a kick asks the worker for a
- * round (REQ) and waits (bounded) until it is DONE, serving what the
- * worker sends meanwhile: MISS (answered with UPDATE, then another round
- * retries the waiting queue), ACCESS_FAIL, observations, interrupts. TX
- * frames go to the peer, the peer's frames go onto the RX wire, and rounds
- * repeat while anything moves. The worker therefore translates only
- * inside rounds the machine waits for, and every round applies the
- * messages posted before it first: an INVALIDATE posted during a vIOMMU's
- * invalidation is in force before any later translation starts (DESIGN's
- * coherence rule), without a round trip per invalidation.
+ * The machine side of one vhost worker's rounds. A kick posts a round
+ * (REQ) and returns: the worker runs it while the machine goes on (as the
+ * vhost kernel thread runs while the vCPU does). The machine completes it
+ * later, at a sync point (step): it waits (bounded) until the round is
+ * DONE and applies what the worker left: MISS (answered with UPDATE, then
+ * another round retries the waiting queue), ACCESS_FAIL, observations,
+ * interrupts; TX frames go to the peer, the peer's frames onto the RX
+ * wire, and another round is posted while anything moved. The owner never
+ * posts a message while a round is in flight (it completes the round
+ * first), so every round applies the messages posted before it first and
+ * no message lands in the middle of one: an INVALIDATE posted during a
+ * vIOMMU's invalidation is in force before any later translation starts
+ * (DESIGN's coherence rule), and the round it waited for has finished.
  */
 export class VhostRounds {
   readonly totals = { tx: 0, rx: 0, misses: 0, updates: 0, invalidates: 0, accessFails: 0 };
@@ -67,6 +84,9 @@ export class VhostRounds {
   /** TX frames handed to the peer in the current round. */
   private delivered = 0;
   private readonly base = { tx: 0, rx: 0, misses: 0, updates: 0, invalidates: 0, accessFails: 0 };
+  private flight: Flight | undefined;
+  /** Wall-clock ms the machine thread spent blocked waiting for this worker (a bench figure; never part of results). */
+  waitMs = 0;
 
   constructor(private readonly w: VhostWorkerHandle, private readonly peer: NetPeer, private readonly wireTx: WireRing,
     private readonly wireRx: WireRing, private readonly clock: VirtualClock, private readonly hooks: RoundHooks,
@@ -76,17 +96,24 @@ export class VhostRounds {
       Object.assign(this.base, prev.totals);
       this.retired.hits = prev.retired.hits + prev.w.iotlb.hits;
       this.retired.misses = prev.retired.misses + prev.w.iotlb.misses;
+      this.waitMs = prev.waitMs;
     }
   }
 
   /** Where messages are traced (set by the device; recorded while the machine's tracer is on). */
   trace: { readonly tracer: Tracer; readonly where: TraceTrack } | undefined = undefined;
 
-  /** Posts a message for the worker's next round; a full ring is drained by a round first. */
+  /** A round is posted and not completed yet. */
+  get inFlight(): boolean {
+    return this.flight !== undefined;
+  }
+
+  /** Posts a message for the worker's next round (none may be in flight); a full ring is drained by a round first. */
   post(m: VhostIotlbMsg): void {
+    if (this.flight) this.hooks.quiesce();
     if (this.trace?.tracer.on) traceVhostMsg(this.trace.tracer, this.trace.where, m, 'to worker');
     const ch = this.w.channel;
-    for (let i = 0; i < 4 && !ch.postToWorker({ version: 2, asid: 0, iotlb: m }); i++) this.runOnce(0);
+    for (let i = 0; i < 4 && !ch.postToWorker({ version: 2, asid: 0, iotlb: m }); i++) this.roundNow();
   }
 
   /** The machine's translation of a MISS faulted: ACCESS_FAIL to the worker (its queue stops with a vq error). */
@@ -94,28 +121,41 @@ export class VhostRounds {
     this.post(iotlbMsg(VHOST_IOTLB_ACCESS_FAIL, BigInt(iova), 0n, 0n, write ? VHOST_ACCESS_WO : VHOST_ACCESS_RO));
   }
 
-  /** Applies what is pending (a round with no kicks). */
+  /** Applies what is pending (a round with no kicks, waited for at once, no follow-up). */
   drain(): void {
-    this.runOnce(0);
+    if (this.flight) this.hooks.quiesce();
+    this.roundNow();
   }
 
-  /** Rounds until quiet: 'lost' when the worker died or did not finish a round in time, 'idle' when it had ended itself. */
+  /** Posts the first round of a series for the kicked queues and returns; 'idle' or 'lost' when the worker cannot take it. */
+  start(kickMask: number): 'posted' | 'lost' | 'idle' {
+    return this.begin(kickMask, 0);
+  }
+
+  /** Waits for the round in flight and applies its results; posts the next round of the series while something moves. */
+  step(): RoundOutcome {
+    const f = this.flight;
+    if (!f) return 'ok';
+    const r = this.complete(f.req);
+    if (r === IDLE) return 'idle';
+    if (r < 0) return 'lost';
+    const rxMoved = this.w.channel.stats[ST_RX_PACKETS]! !== f.rxBefore;
+    // Another round while something moves: an UPDATE went out (a queue waits for it), TX frames left the
+    // wire (the queue may have more behind a full wire; the peer may answer), or RX took frames.
+    if (r === 0 && this.delivered === 0 && !rxMoved && !(f.pushed && this.wireRx.length > 0 && f.i === 0)) return 'ok';
+    if (f.i + 1 >= MAX_ROUNDS) return 'ok';
+    const b = this.begin(0, f.i + 1);
+    return b === 'posted' ? 'more' : b;
+  }
+
+  /** Rounds until quiet, waited for at once (a machine without a settle point). */
   run(kickMask: number): 'ok' | 'lost' | 'idle' {
-    let mask = kickMask;
-    for (let i = 0; i < MAX_ROUNDS; i++) {
-      const rxBefore = this.w.channel.stats[ST_RX_PACKETS]!;
-      const pushed = this.pumpRx();
-      this.delivered = 0;
-      const r = this.runOnce(mask);
-      if (r === IDLE) return 'idle';
-      if (r < 0) return 'lost';
-      mask = 0;
-      const rxMoved = this.w.channel.stats[ST_RX_PACKETS]! !== rxBefore;
-      // Another round while something moves: an UPDATE went out (a queue waits for it), TX frames left the
-      // wire (the queue may have more behind a full wire; the peer may answer), or RX took frames.
-      if (r === 0 && this.delivered === 0 && !rxMoved && !(pushed && this.wireRx.length > 0 && i === 0)) break;
+    const s = this.start(kickMask);
+    if (s !== 'posted') return s;
+    for (;;) {
+      const r = this.step();
+      if (r !== 'more') return r;
     }
-    return 'ok';
   }
 
   /** The peer's frames onto the RX wire while there is room; true when any moved. */
@@ -128,37 +168,53 @@ export class VhostRounds {
     return moved;
   }
 
-  /** One round: -1 lost, IDLE (the thread had ended itself), else the number of UPDATEs sent in answer to its misses. */
-  private runOnce(kickMask: number): number {
+  private begin(kickMask: number, i: number): 'posted' | 'lost' | 'idle' {
     const w = this.w;
     const ch = w.channel;
-    const ctl = ch.ctl;
-    if (w.idled) return IDLE;
-    if (w.failed) return -1;
-    Atomics.store(ctl, W_OBS_ON, this.hooks.observing() ? 1 : 0);
+    if (w.idled) return 'idle';
+    if (w.failed) return 'lost';
+    const rxBefore = ch.stats[ST_RX_PACKETS]!;
+    const pushed = this.pumpRx();
+    this.delivered = 0;
+    Atomics.store(ch.ctl, W_OBS_ON, this.hooks.observing() ? 1 : 0);
     ch.clock[0] = this.clock.now;
-    const req = ch.request(kickMask);
+    this.flight = { req: ch.request(kickMask), i, rxBefore, pushed };
+    return 'posted';
+  }
+
+  /** One round posted and waited for at once: -1 lost, IDLE, else the UPDATEs sent. */
+  private roundNow(): number {
+    const b = this.begin(0, MAX_ROUNDS);
+    return b === 'posted' ? this.complete(this.flight!.req) : b === 'idle' ? IDLE : -1;
+  }
+
+  /** Waits for request `req`: -1 lost, IDLE (the thread had ended itself), else the number of UPDATEs sent in answer to its misses. */
+  private complete(req: number): number {
+    const w = this.w;
+    const ctl = w.channel.ctl;
     const deadline = performance.now() + this.timeoutMs;
+    let status = 0;
     for (;;) {
       const wake = Atomics.load(ctl, W_MAIN_WAKE);
       this.drainObservations();
       if (Atomics.load(ctl, W_DONE) - req >= 0) break;
       if (Atomics.load(ctl, W_STATE) === STATE_IDLE) {
-        this.collect();
-        return IDLE;
-      }
-      if (Atomics.load(ctl, W_STATE) === STATE_FAILED || w.failed) {
-        this.collect();
-        return -1;
+        status = IDLE;
+        break;
       }
       const left = deadline - performance.now();
-      if (left <= 0) {
-        this.collect();
-        return -1;
+      if (Atomics.load(ctl, W_STATE) === STATE_FAILED || w.failed || left <= 0) {
+        status = -1;
+        break;
       }
+      const t0 = performance.now();
       Atomics.wait(ctl, W_MAIN_WAKE, wake, Math.min(left, 50));
+      this.waitMs += performance.now() - t0;
     }
-    return this.collect();
+    // Cleared before the results are applied: answering a MISS posts an UPDATE.
+    this.flight = undefined;
+    const updates = this.collect();
+    return status < 0 ? status : updates;
   }
 
   /** Everything the worker left for the machine; the UPDATEs sent. */

@@ -1,3 +1,4 @@
+import type { AsyncBackend, SettlePoint } from '../base/settle-point.js';
 import type { IotlbOptions } from '../iommu/iotlb/iotlb.js';
 import { notifierFlagsName } from '../iommu/notifier.js';
 import { VIRTIO_F_ACCESS_PLATFORM } from '../virtio/regs.js';
@@ -19,6 +20,8 @@ export interface VhostNetOptions {
   readonly fallback: boolean;
   /** Geometry of the worker's device IOTLB. */
   readonly iotlb?: IotlbOptions;
+  /** Each kick waits for its rounds (x-vhost-sync-kick): no overlap with the guest or other workers; for comparison. */
+  readonly syncKicks?: boolean;
   /** How long the machine waits for one worker round before it declares the worker hung (ms). */
   readonly roundTimeoutMs?: number;
 }
@@ -48,8 +51,18 @@ export interface VhostNetStats {
  * (vhost_virtqueue_stop) and stops following the IOMMU; on unplug the
  * thread ends. A worker that dies or hangs is reported, replaced, and the
  * replacement resumes from the indices in the shared vring table.
+ *
+ * Kicks are asynchronous: a kick posts a round to the worker and returns
+ * (the ioeventfd wakes the vhost thread, the vCPU goes on), so the workers
+ * of several devices run at once. The machine's SettlePoint completes the
+ * rounds when the guest next looks (step). Anything that must see the
+ * device quiet first completes this device's rounds (quiesce), as the
+ * kernel's vq mutex serialises them with the worker: a message to the
+ * worker (an INVALIDATE from a vIOMMU's invalidation, so an unmap waits for
+ * the round that may use the translation), stop, a notifier toggle, a
+ * second kick, and reading the counters.
  */
-export class VhostNet implements NetBackend {
+export class VhostNet implements NetBackend, AsyncBackend {
   readonly wireTx = WireRing.create();
   readonly wireRx = WireRing.create();
   /** Every DMA the worker made (the oracle's feed; installed by the machine's DMA tap). */
@@ -65,6 +78,8 @@ export class VhostNet implements NetBackend {
   private mem: VhostMemTable | undefined;
   private running = false;
   private useIotlb = false;
+  /** The series in flight is the retry after an idle-ended worker was replaced: a second failure waits for the next kick. */
+  private recovering = false;
 
   constructor(private readonly proxy: VirtioPciProxy, private readonly vdev: VirtioNet, readonly opts: VhostNetOptions) {}
 
@@ -87,12 +102,23 @@ export class VhostNet implements NetBackend {
     return this.running;
   }
 
+  /** Wall-clock ms the machine thread spent blocked on this device's workers (bench figure; not deterministic, so not in stats). */
+  get workerWaitMs(): number {
+    return this.rounds?.waitMs ?? 0;
+  }
+
+  /** A round was posted to the worker and the machine has not completed it yet (no sync). */
+  get roundInFlight(): boolean {
+    return this.rounds?.inFlight ?? false;
+  }
+
   /** The notifier flags in use now, one entry per IOMMU section ("DEVIOTLB_UNMAP", "UNMAP"), and each fallback reason. */
   get notifiers(): { region: string; flags: string; fallback: string | undefined }[] {
     return (this.followerInst?.entries ?? []).map((e) => ({ region: e.mr.name, flags: notifierFlagsName(e.n.notifierFlags), fallback: e.fallback }));
   }
 
   get stats(): VhostNetStats {
+    this.quiesce();
     const r = this.rounds;
     const w = this.worker;
     return {
@@ -132,6 +158,7 @@ export class VhostNet implements NetBackend {
   /** vhost_net_stop: the indices go back to the device model; the device IOTLB is flushed for the next start. */
   stop(): void {
     if (!this.running) return;
+    this.quiesce();
     this.running = false;
     this.followerInst?.stop();
     const w = this.worker;
@@ -146,6 +173,7 @@ export class VhostNet implements NetBackend {
     this.log.info(this.who, 'vhost-net stopped');
   }
 
+  /** The ioeventfd: a round for the queue is posted to the worker; the machine goes on. */
   kick(index: number): void {
     if (!this.running) return;
     this.round(1 << index);
@@ -153,20 +181,47 @@ export class VhostNet implements NetBackend {
 
   /** virtio_net's toggle_device_iotlb: re-register with the new flag (vhost_toggle_device_iotlb). */
   setDeviceIotlb(_enabled: boolean): void {
-    if (this.running) this.follower.toggle();
+    if (!this.running) return;
+    this.quiesce();
+    this.follower.toggle();
   }
 
   /** The device goes away (unplug, machine end): stop, end the thread. */
   close(): void {
+    this.quiesce();
     this.stop();
     this.worker?.terminate();
     this.worker = undefined;
     this.rounds = undefined;
+    this.settlePoint?.remove(this);
   }
 
-  /** Test and drill hook: ends the worker thread now, as a crash would; the next kick reports it and starts a replacement. */
+  /** Test and drill hook: ends the worker thread now (after its round in flight), as a crash would; the next kick reports it and starts a replacement. */
   killWorker(): void {
+    this.quiesce();
     this.worker?.terminate();
+  }
+
+  /**
+   * SettlePoint: waits for this device's round in flight and applies it;
+   * true when another round of the series (or the retry on a replaced
+   * worker) is in flight.
+   */
+  step(): boolean {
+    const rounds = this.rounds;
+    if (!rounds?.inFlight) return false;
+    const r = rounds.step();
+    if (r === 'more') return true;
+    if (r === 'ok' || !this.running) return false;
+    return this.recover(r);
+  }
+
+  /** Completes this device's rounds in flight (the vq mutex: nothing else touches the worker meanwhile). */
+  quiesce(): void {
+    if (!this.rounds?.inFlight) return;
+    const sp = this.settlePoint;
+    if (sp) sp.settleOne(this);
+    while (this.rounds?.inFlight) if (!this.step()) break;
   }
 
   /**
@@ -175,6 +230,7 @@ export class VhostNet implements NetBackend {
    * `afterPackets`-th packet step (each packet has a wire step and a used step).
    */
   crashDrill(kind: 'throw' | 'hang', afterPackets = 1): void {
+    this.quiesce();
     const ctl = this.worker?.channel.ctl;
     if (!ctl) return;
     Atomics.store(ctl, W_CRASH_AFTER, afterPackets);
@@ -183,12 +239,14 @@ export class VhostNet implements NetBackend {
 
   /** The worker thread: none (not started yet), running, idle (ended itself; restarted at the next kick), failed. */
   get workerState(): 'none' | 'running' | 'idle' | 'failed' {
+    this.quiesce();
     const w = this.worker;
     return !w ? 'none' : w.idled ? 'idle' : w.failed ? 'failed' : 'running';
   }
 
   /** The worker's device IOTLB entries (for `info` and tests). */
   get iotlbEntries(): number {
+    this.quiesce();
     return this.worker?.iotlb.entries ?? 0;
   }
 
@@ -218,7 +276,8 @@ export class VhostNet implements NetBackend {
       observe: (a) => this.observer?.(a),
       observing: () => this.observer !== undefined,
       error: (m) => this.workerError(m),
-      call: (vq) => this.vdev.callVq(vq),
+      call: (vq) => this.raise(vq),
+      quiesce: () => this.quiesce(),
     }, this.opts.roundTimeoutMs ?? 5000, prev);
     this.rounds.trace = { tracer: this.proxy.ctx.mem.tracer, where: { group: 'vhost', track: `vhost ${this.proxy.bdfString}${this.proxy.id !== undefined ? ` (${this.proxy.id})` : ''}` } };
     return this.worker;
@@ -274,7 +333,19 @@ export class VhostNet implements NetBackend {
   }
 
   private post(m: VhostIotlbMsg): void {
+    this.quiesce();
     this.rounds?.post(m);
+  }
+
+  private get settlePoint(): SettlePoint | undefined {
+    return this.proxy.ctx.settle;
+  }
+
+  /** The call eventfd: the interrupt is delivered at the end of the settle loop that applied the round, in the order raised. */
+  private raise(vq: number): void {
+    const sp = this.settlePoint;
+    if (sp) sp.defer(() => this.vdev.callVq(vq));
+    else this.vdev.callVq(vq);
   }
 
   private workerError(message: string): void {
@@ -282,8 +353,14 @@ export class VhostNet implements NetBackend {
     this.log.err(this.who, message);
   }
 
-  /** Runs worker rounds for the kicked queues until the device is quiet; restarts an idle-ended worker, replaces a lost one. */
+  /**
+   * Posts a round for the kicked queues (a kick on a device whose round is
+   * still in flight completes that one first); restarts an idle-ended
+   * worker, replaces a lost one. The SettlePoint completes it; a machine
+   * without one completes it at once.
+   */
   private round(kickMask: number): void {
+    this.quiesce();
     let w = this.worker;
     if (!w || !this.rounds) return;
     if (w.idled || w.failed) {
@@ -292,10 +369,22 @@ export class VhostNet implements NetBackend {
       if (!w || w.failed) return;
       kickMask = 0b11;
     }
-    const r = this.rounds!.run(kickMask);
-    if (r === 'ok' || !this.running) return;
-    this.replaceWorker(w, r);
-    if (r === 'idle' && this.worker && !this.worker.failed) this.rounds!.run(0b11);
+    this.recovering = false;
+    const s = this.rounds!.start(kickMask);
+    if (s !== 'posted' && !this.recover(s)) return;
+    const sp = this.settlePoint;
+    if (sp && !this.opts.syncKicks) sp.started(this);
+    else this.quiesce();
+  }
+
+  /** The worker was lost or had ended itself in the middle of a series: replace it; after an idle end, retry once. True when a round is in flight. */
+  private recover(why: 'idle' | 'lost'): boolean {
+    const w = this.worker;
+    if (!w || !this.running) return false;
+    this.replaceWorker(w, why);
+    if (why !== 'idle' || this.recovering || !this.worker || this.worker.failed) return false;
+    this.recovering = true;
+    return this.rounds!.start(0b11) === 'posted';
   }
 
   /**

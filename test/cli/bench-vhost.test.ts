@@ -21,6 +21,19 @@ t.test('viommu bench vhost runs every configuration and reports the notifier fla
   t.equal(rows[3]!.hitRate, undefined, 'no device IOTLB without a vIOMMU');
 });
 
+t.test('--kicks async,sync measures both kick modes (sync: x-vhost-sync-kick=on); emulated has no kicks to compare', async (t) => {
+  const r = await run(['bench', 'vhost', '--packets', '40', '--rounds', '1', '--workers', '1,2', '--kicks', 'async,sync', '--config', 'vhost-no-viommu,emulated', '--json']);
+  t.equal(r.code, 0, r.err);
+  const rows = JSON.parse(r.out) as { config: string; workers: number; kicks: string; ok: boolean; packets: number }[];
+  t.same(rows.map((x) => `${x.config}/${x.workers}/${x.kicks}`), [
+    'emulated/1/async', 'emulated/2/async', 'vhost-no-viommu/1/async', 'vhost-no-viommu/2/async', 'vhost-no-viommu/1/sync', 'vhost-no-viommu/2/sync',
+  ]);
+  t.ok(rows.every((x) => x.ok && x.packets === 40 * x.workers));
+  const bad = await run(['bench', 'vhost', '--kicks', 'later']);
+  t.equal(bad.code, 2);
+  t.match(bad.err, /--kicks: 'later' is not async or sync/);
+});
+
 t.test('bench vhost usage errors', async (t) => {
   const c = await run(['bench', 'vhost', '--config', 'vhost-deviotbl']);
   t.equal(c.code, 2);

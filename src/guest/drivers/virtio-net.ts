@@ -166,6 +166,21 @@ export class VirtioNetDriver implements PciDriver {
    * Returns the frames queued, or a negative errno before any was.
    */
   xmit(dev: GuestDevice, frames: readonly Uint8Array[]): number {
+    const n = this.queueTx(dev, frames);
+    const inst = this.instances.get(dev);
+    if (!inst) return n;
+    inst.tx.kick();
+    this.poll(inst);
+    return n;
+  }
+
+  /**
+   * start_xmit with xmit_more set: the frames go on the TX ring without a
+   * kick (kickTx sends it), so a guest can fill several devices' rings and
+   * then notify them back to back. Returns the frames queued, or a negative
+   * errno before any was.
+   */
+  queueTx(dev: GuestDevice, frames: readonly Uint8Array[]): number {
     const inst = this.instances.get(dev);
     if (!inst) return -ENODEV;
     let queued = 0;
@@ -179,9 +194,12 @@ export class VirtioNetDriver implements PciDriver {
       inst.tx.add([{ addr: b.dma, len: b.len }], [], b);
       queued++;
     }
-    inst.tx.kick();
-    this.poll(inst);
     return queued;
+  }
+
+  /** The TX kick after queueTx (virtqueue_notify); the device works while the guest goes on. */
+  kickTx(dev: GuestDevice): void {
+    this.instances.get(dev)?.tx.kick();
   }
 
   /** virtnet_poll: reclaim TX, take received frames, refill and kick RX if anything was refilled. */

@@ -22,6 +22,8 @@ const props: PropDef[] = [
   { name: 'ats', type: { kind: 'bool' }, default: false, desc: 'an ATS capability (PCI Express slots that are not on a root bus)' },
   { name: 'x-vhost-iotlb-fallback', type: { kind: 'bool' }, default: true,
     desc: 'fall back to UNMAP when the vIOMMU vetoes DEVIOTLB_UNMAP (off: a veto fails the device, as QEMU >= 8.1 / before 5.2.1)' },
+  { name: 'x-vhost-sync-kick', type: { kind: 'bool' }, default: false,
+    desc: 'each kick waits for its vhost worker rounds (viommu before asynchronous kicks; for comparison in bench vhost)' },
 ];
 
 /** "52:54:00:12:34:56" -> bytes; QEMU's error text for anything else. */
@@ -47,7 +49,7 @@ export const virtioNetPciType: PCIDeviceType = {
   unsupported: UNSUPPORTED,
   create: (p) => {
     const dev = new VirtioNetPci({ mac: parseMac(p.str('mac') ?? DEFAULT_MAC), iommuPlatform: p.bool('iommu_platform'), ats: p.bool('ats') });
-    if (p.bool('vhost')) dev.net.backend = new VhostNet(dev, dev.net, { fallback: p.bool('x-vhost-iotlb-fallback') });
+    if (p.bool('vhost')) dev.net.backend = new VhostNet(dev, dev.net, { fallback: p.bool('x-vhost-iotlb-fallback'), syncKicks: p.bool('x-vhost-sync-kick') });
     return dev;
   },
 };

@@ -32,6 +32,8 @@ export class VirtioNetPci extends VirtioPciProxy {
   }
 
   override unrealize(): void {
+    // The backend's work in flight completes while the function still has its bus-master address space.
+    this.net.backend?.quiesce?.();
     super.unrealize();
     this.net.backend?.close();
   }

@@ -20,6 +20,8 @@ export interface NetBackend {
   setDeviceIotlb(enabled: boolean): void;
   /** The device goes away: end the backend's thread. */
   close(): void;
+  /** Completes work the backend has in flight on its thread (a kick does not wait for it). */
+  quiesce?(): void;
 }
 
 export interface VirtioNetOptions {
