@@ -9,13 +9,14 @@ import { FakeConnection, garbage, isInternalError } from './stream.js';
 const VARIANTS: readonly Variant[] = [
   { name: 'q35-vtd-ports', args: ['-M', 'q35', '-device', 'intel-iommu,caching-mode=on', '-device', 'edu', '-device', 'pcie-root-port,id=rp1,chassis=1', '-device', 'pcie-root-port,id=rp2,chassis=2'] },
   { name: 'virt-smmuv3-ports', args: ['-M', 'virt,iommu=smmuv3', '-device', 'edu', '-device', 'pcie-root-port,id=rp1,chassis=1'] },
+  { name: 'pseries-drc', args: ['-M', 'pseries', '-device', 'edu'] },
 ];
 const COMMANDS = ['qmp_capabilities', 'query-version', 'query-status', 'query-commands', 'query-pci', 'device_add', 'device_del',
-  'human-monitor-command', 'stop', 'cont', 'no-such-command', 'quit'];
+  'human-monitor-command', 'stop', 'cont', 'system_reset', 'no-such-command', 'quit'];
 const HMP = ['info mtree', 'info pci', 'info iommu', 'info qtree', 'info mtree -f', 'info', 'help', 'info status', 'device_del x', 'bogus', ''];
 const DRIVERS = ['edu', 'pcie-root-port', 'pci-bridge', 'virtio-iommu-pci', 'intel-iommu', 'nope', ''];
 const IDS = ['d1', 'd2', 'rp1', 'rp2', '', 'x'];
-const BUSES = ['rp1', 'rp2', 'pcie.0', 'nope', ''];
+const BUSES = ['rp1', 'rp2', 'pcie.0', 'pci.0', 'nope', ''];
 
 function randomArgs(rng: FuzzRng, cmd: string): Record<string, string | number | boolean | null> {
   const a: Record<string, string | number | boolean | null> = {};

@@ -1,5 +1,7 @@
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from '../../../iommu/spapr/papr.js';
 import { PseriesBoard } from '../../boards/pseries/pseries.js';
+import { HotplugController } from '../../hotplug.js';
+import { QmpError } from '../../qmp/errors.js';
 import type { MachineContext } from '../harness.js';
 import { big, FuzzRng, hex64, num, u32 } from '../rng.js';
 import type { FuzzTarget, Op, Variant } from '../types.js';
@@ -45,8 +47,27 @@ function randomRtas(rng: FuzzRng, names: readonly string[]): Op {
 const RTAS_NAMES = ['ibm,query-pe-dma-window', 'ibm,create-pe-dma-window', 'ibm,remove-pe-dma-window', 'ibm,reset-pe-dma-window',
   'ibm,read-pci-config', 'ibm,write-pci-config', 'read-pci-config', 'write-pci-config', 'no-such-call'];
 
+/** DRC calls (spapr_drc.c) and the event queue (spapr_events.c): types, connector indexes and states a guest uses, and wrong ones. */
+const DRC_CALLS = ['set-indicator', 'get-sensor-state', 'ibm,configure-connector', 'check-exception', 'event-scan'];
+const DRC_TYPES = [9001, 9002, 9003, 9999, 0];
+const DRC_INDEXES = [0x4000_0000, 0x4000_0008, 0x4000_0018, 0x4000_0020, 0x4000_00ff, 0x4001_0000, 0x2000_0000, 0xffff_ffff];
+const HP_DRIVERS = ['edu', 'virtio-net-pci', 'pci-bridge', 'vfio-pci-model'];
+const HP_ADDRS = ['3', '4', '3.1', '0', '1f', undefined];
+
+function randomDrc(rng: FuzzRng): Op {
+  if (rng.chance(0.3)) {
+    return rng.chance(0.6)
+      ? { k: 'hp', what: 'add', driver: rng.pick(HP_DRIVERS), addr: rng.pick(HP_ADDRS) ?? null, id: rng.pick(['h1', 'h2', 'h3']) }
+      : { k: 'hp', what: rng.chance(0.8) ? 'del' : 'reset', id: rng.pick(['h1', 'h2', 'h3']) };
+  }
+  return { k: 'drc', call: rng.pick(DRC_CALLS), type: rng.pick(DRC_TYPES), index: rng.chance(0.9) ? rng.pick(DRC_INDEXES) : rng.u32(), state: rng.below(5), len: rng.pick([2048, 8, 0, 116]) };
+}
+
 interface SpaprState {
   readonly list: number;
+  /** A 4 KiB guest page: the configure-connector work area and the check-exception buffer. */
+  readonly wa: number;
+  readonly hotplug: HotplugController;
 }
 
 function execHcall(ctx: MachineContext, s: SpaprState, op: Op): void {
@@ -80,23 +101,63 @@ function execRtas(ctx: MachineContext, op: Op): void {
   ctx.feature(`rtas:${String(op['name'])}:${args.length}:${ret[0] ?? 'none'}`);
 }
 
-/** sPAPR: TCE hypercalls (PUT/GET/STUFF/PUT_INDIRECT) and RTAS calls (DDW, PCI config) with hostile arguments, edu DMA through the TCEs. */
+/** A DRC or event call as a guest makes it; configure-connector's work area starts with the DRC index. */
+function execDrc(ctx: MachineContext, s: SpaprState, op: Op): void {
+  const b = ctx.machine.board;
+  if (!(b instanceof PseriesBoard) || !ctx.port.rtas) return;
+  const call = String(op['call']);
+  const token = b.rtas.tokenOf(call) ?? 0xdead;
+  const index = u32(op['index']);
+  let args: number[];
+  if (call === 'set-indicator') args = [u32(op['type']), index, num(op['state'])];
+  else if (call === 'get-sensor-state') args = [u32(op['type']), index];
+  else if (call === 'ibm,configure-connector') {
+    ctx.port.write(s.wa, 4, ((index & 0xff) << 24 | (index & 0xff00) << 8 | (index >>> 8) & 0xff00 | index >>> 24) >>> 0);
+    args = [s.wa, 0];
+  } else if (call === 'check-exception') args = [0x500, 0x1001, 0x5000_0000, 0, s.wa, num(op['len'])];
+  else args = [0x5000_0000, 0, s.wa, num(op['len'])];
+  const ret = ctx.port.rtas(token, args, call === 'get-sensor-state' ? 2 : 1);
+  ctx.feature(`drc:${call}:${u32(op['type'])}:${ret[0] ?? 'none'}:${ret[1] ?? ''}`);
+}
+
+/** device_add / device_del on the PHB's bus (its DRCs), and system reset with removals pending. */
+function execHotplug(ctx: MachineContext, s: SpaprState, op: Op): void {
+  const what = String(op['what']);
+  try {
+    if (what === 'add') {
+      const args: Record<string, string> = { driver: String(op['driver']), id: String(op['id']) };
+      if (typeof op['addr'] === 'string') args['addr'] = op['addr'];
+      if (args['driver'] === 'pci-bridge') args['chassis_nr'] = '1';
+      s.hotplug.deviceAdd(args);
+    } else if (what === 'del') s.hotplug.deviceDel(String(op['id']));
+    else ctx.machine.reset();
+    ctx.feature(`hp:${what}:ok`);
+  } catch (e) {
+    if (!(e instanceof QmpError)) throw e;
+    ctx.feature(`hp:${what}:${e.desc.slice(0, 40)}`);
+  }
+}
+
+/** sPAPR: TCE hypercalls (PUT/GET/STUFF/PUT_INDIRECT), RTAS calls (DDW, PCI config, DRCs, check-exception) with hostile arguments, PCI hot-plug, edu DMA through the TCEs. */
 export function spaprTarget(): FuzzTarget {
   return machineTarget<SpaprState>({
     name: 'spapr',
-    summary: 'sPAPR: TCE hypercalls and RTAS calls (DDW create/remove/reset/query, PCI config) with hostile arguments',
+    summary: 'sPAPR: TCE hypercalls and RTAS calls (DDW create/remove/reset/query, PCI config, DRCs and hot-plug events) with hostile arguments, device_add/device_del on the PHB',
     variants: VARIANTS,
     preferRegion: (n) => n.startsWith('edu-mmio'),
-    randomOp: (rng) => (rng.chance(0.6) ? randomHcall(rng) : rng.chance(0.7) ? randomRtas(rng, RTAS_NAMES) : undefined),
+    randomOp: (rng) => (rng.chance(0.5) ? randomHcall(rng) : rng.chance(0.4) ? randomRtas(rng, RTAS_NAMES) : rng.chance(0.7) ? randomDrc(rng) : undefined),
     mutateOp: (rng, op) => {
       if (op.k === 'hcall') return rng.chance(0.5) ? { ...op, ioba: hex64(rng.value64(big(op['ioba']))) } : { ...op, tce: hex64(rng.value64(big(op['tce']))), n: rng.value32(num(op['n'])) };
       if (op.k === 'rtas') return randomRtas(rng, RTAS_NAMES);
+      if (op.k === 'drc' || op.k === 'hp') return randomDrc(rng);
       return undefined;
     },
-    setup: (ctx) => ({ list: ctx.kernel.mem.alloc(4096) ?? 0x10_0000 }),
+    setup: (ctx) => ({ list: ctx.kernel.mem.alloc(4096) ?? 0x10_0000, wa: ctx.kernel.mem.alloc(4096) ?? 0x11_0000, hotplug: new HotplugController(ctx.machine) }),
     exec: (ctx, s, op) => {
       if (op.k === 'hcall') execHcall(ctx, s, op);
       else if (op.k === 'rtas') execRtas(ctx, op);
+      else if (op.k === 'drc') execDrc(ctx, s, op);
+      else if (op.k === 'hp') execHotplug(ctx, s, op);
       else return false;
       return true;
     },
