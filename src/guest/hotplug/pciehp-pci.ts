@@ -6,6 +6,7 @@ import { assignBridgeResources } from '../pci-core/bridge-windows.js';
 import type { PciFunction } from '../pci-core/device.js';
 import { scanSlot } from '../pci-core/enumerate.js';
 import { PCI_VENDOR_ID } from '../pci-core/regs.js';
+import { pciStopAndRemoveFunction } from './remove-function.js';
 
 /** pci_bus_check_dev: does function 0 below the port answer (vendor ID not all ones or zero)? */
 export function slotDeviceAnswers(k: GuestKernel, port: PciFunction): boolean {
@@ -62,19 +63,9 @@ export function unconfigureSlotDevices(k: GuestKernel, port: PciFunction): void 
   const topo = k.pci;
   if (!bus || !topo) return;
   for (const fn of [...bus.devices].reverse()) {
-    const dev = k.devices.find((d) => d.pci === fn);
-    if (dev) {
-      k.drivers.removeDevice(dev);
-      const group = k.iommu.groupOf(dev);
-      const dom = group?.defaultDomain;
-      if (dom) k.dma.iommu?.cookieOf(dom)?.fq?.flush();
-      if (group) k.log.info(`pci ${fn.name}`, `Removing from iommu group ${group.id}`);
+    pciStopAndRemoveFunction(k, fn, (dev) => {
       k.iommu.removeDevice(dev);
       k.devices.splice(k.devices.indexOf(dev), 1);
-    }
-    bus.devices.splice(bus.devices.indexOf(fn), 1);
-    const i = topo.functions.indexOf(fn);
-    if (i >= 0) topo.functions.splice(i, 1);
-    k.log.info(`pci ${fn.name}`, 'removed');
+    });
   }
 }

@@ -8,6 +8,7 @@ import type { PciFunction } from '../pci-core/device.js';
 import { scanSingle } from '../pci-core/enumerate.js';
 import { pseriesDlparAdd, pseriesDlparRemove } from '../spapr/dlpar.js';
 import { dlparConfigureConnector } from './spapr-cc.js';
+import { pciStopAndRemoveFunction } from './remove-function.js';
 import { DR_ENTITY_PRESENT, DR_INDICATOR, ISOLATE, ISOLATION_STATE, LED_OFF, LED_ON, UNISOLATE, type DrcRtas } from './spapr-drc.js';
 
 /**
@@ -144,22 +145,7 @@ export function vfioHolders(k: GuestKernel, slot: SpaprDrcSlot): GuestDevice[] {
  */
 export function dlparRemoveSlot(ctx: DlparContext, slot: SpaprDrcSlot): number {
   const { k, rtas } = ctx;
-  const topo = k.pci;
-  for (const fn of slotFunctions(k, slot).reverse()) {
-    const dev = k.devices.find((d) => d.pci === fn);
-    if (dev) {
-      k.drivers.removeDevice(dev);
-      const group = k.iommu.groupOf(dev);
-      const dom = group?.defaultDomain;
-      if (dom) k.dma.iommu?.cookieOf(dom)?.fq?.flush();
-      if (group) k.log.info(`pci ${fn.name}`, `Removing from iommu group ${group.id}`);
-      pseriesDlparRemove(k, dev);
-    }
-    fn.bus.devices.splice(fn.bus.devices.indexOf(fn), 1);
-    const i = topo ? topo.functions.indexOf(fn) : -1;
-    if (topo && i >= 0) topo.functions.splice(i, 1);
-    k.log.info(`pci ${fn.name}`, 'removed');
-  }
+  for (const fn of slotFunctions(k, slot).reverse()) pciStopAndRemoveFunction(k, fn, (dev) => pseriesDlparRemove(k, dev));
   if (slot.node) k.log.info('OF', `${slot.node.path}: detached`);
   detachNode(ctx, slot);
   k.log.info('rpadlpar_io', `slot ${slot.name} removed`);
