@@ -44,6 +44,8 @@ export interface VhostBenchOptions {
   readonly kicks?: readonly ('async' | 'sync')[];
   /** Rounds: every case once per round, interleaved; each row is the median round (a busy machine's noise hits all cases alike). */
   readonly rounds?: number;
+  /** Called just before and just after the timed run (bench/vhost-cost.bench.ts reads thread CPU times there). */
+  readonly around?: (phase: 'start' | 'stop') => void;
 }
 
 export interface VhostBenchRow {
@@ -83,9 +85,11 @@ export function runVhostBenchCase(c: VhostBenchConfig, devices: number, o: Vhost
           if (x && v) x.observer = undefined;
         }
         before = counters();
+        o.around?.('start');
         const t0 = performance.now();
         const r = w.run(ctx);
         seconds = (performance.now() - t0) / 1000;
+        o.around?.('stop');
         after = counters();
         for (const [d, o, v] of taps) {
           d.busMaster.as.observer = o;
