@@ -10,6 +10,7 @@ import {
 } from '../pci-core/regs.js';
 import { isHotplugBridge } from '../pci-core/resources.js';
 import { PCIEHP_EVENTS, SlotRegisters } from './pciehp-hpc.js';
+import { IrqThread } from './irq-thread.js';
 import {
   BUTTON_DELAY_NS, disableSlot, DISABLE_SLOT, enableSlot, MS, PciehpSlot, type PciehpOptions, type SlotState,
 } from './pciehp-ctrl.js';
@@ -35,8 +36,9 @@ export class Pciehp {
   private readonly pollNs: number;
   private readonly ist: GuestTimer;
   private readonly poll: GuestTimer;
-  private running = false;
-  private again = false;
+  private readonly irqThread = new IrqThread(() => {
+    for (const slot of this.slots) this.handle(slot);
+  });
 
   constructor(private readonly k: GuestKernel, opts: PciehpOptions = {}) {
     this.unplugAck = opts.unplugAck ?? 'script';
@@ -122,19 +124,7 @@ export class Pciehp {
    * changes. Runs again if an interrupt arrived meanwhile.
    */
   service(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        for (const slot of this.slots) this.handle(slot);
-      } while (this.again);
-    } finally {
-      this.running = false;
-    }
+    this.irqThread.wake();
   }
 
   private handle(slot: PciehpSlot): void {

@@ -7,6 +7,7 @@ import {
   RTAS_VECTOR_EXTERNAL_INTERRUPT, type HotplugEvent,
 } from './rtas-hotplug-log.js';
 import { DR_ENTITY_PRESENT, DRC_TYPE_PCI, DrcRtas, drcsOf, drcTokensOf } from './spapr-drc.js';
+import { IrqThread } from './irq-thread.js';
 import { dlparAddSlot, dlparRemoveSlot, SpaprDrcSlot, vfioHolders, type DlparContext } from './spapr-slot.js';
 
 export interface SpaprHotplugOptions {
@@ -43,8 +44,7 @@ export class SpaprPciHotplug {
   private readonly irqWork: GuestTimer;
   private readonly vfioWait: GuestTimer;
   private buf: number | undefined;
-  private running = false;
-  private again = false;
+  private readonly irqThread = new IrqThread(() => this.fetchEvents());
 
   private constructor(readonly k: GuestKernel, readonly phb: FdtNode, readonly rtas: DrcRtas, readonly irq: number,
     private readonly logMax: number, opts: SpaprHotplugOptions) {
@@ -136,19 +136,7 @@ export class SpaprPciHotplug {
    * if an interrupt arrives meanwhile.
    */
   service(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        this.fetchEvents();
-      } while (this.again);
-    } finally {
-      this.running = false;
-    }
+    this.irqThread.wake();
   }
 
   private fetchEvents(): void {
