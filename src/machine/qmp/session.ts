@@ -60,7 +60,8 @@ export class QmpSession {
 
   private handle(msg: JsonValue): void {
     if (!isObject(msg)) {
-      this.send(errorReply('GenericError', 'QMP input must be a JSON object'));
+      // One reply per top-level value: a megabyte of `""` is a million replies, so the line is built once.
+      if (!this.closed) this.conn.write(NOT_AN_OBJECT_LINE);
       return;
     }
     const id = msg['id'];
@@ -115,3 +116,6 @@ export class QmpSession {
 function errorReply(cls: string, desc: string): JsonObject {
   return { error: { class: cls, desc } };
 }
+
+/** The reply to a top-level value that is not an object (qmp_dispatch's "QMP input must be a JSON object"). */
+const NOT_AN_OBJECT_LINE = `${toQmpJson(errorReply('GenericError', 'QMP input must be a JSON object'))}\r\n`;
