@@ -33,6 +33,14 @@ export interface PCIHostDescription {
   readonly dmaWindow?: { readonly liobn: number; readonly busAddr: number; readonly size: number };
   /** sPAPR: dynamic DMA windows offered (ibm,ddw-applicable); QEMU's default (on) when absent. */
   readonly ddw?: boolean;
+  /** sPAPR: the device-tree node of each function on the root bus, devfn order (spapr_dt_pci_device). */
+  readonly deviceNodes?: readonly SpaprDeviceNode[];
+}
+
+/** A PCI function's device-tree node as sPAPR firmware describes it: its name and properties, in order. */
+export interface SpaprDeviceNode {
+  readonly name: string;
+  readonly props: readonly (readonly [string, Uint8Array])[];
 }
 
 /** Where firmware hand-off pieces attach (the firmware room fills them). */

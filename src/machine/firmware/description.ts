@@ -38,6 +38,8 @@ export interface SpaprPhbFacts {
   readonly ddw: boolean;
   /** First LSI of the PHB's INTx (SPAPR_IRQ_PCI_LSI + index * 4). */
   readonly lsiBase: number;
+  /** The nodes of the functions on the root bus, devfn order (absent: none described). */
+  readonly deviceNodes?: readonly { readonly name: string; readonly props: readonly (readonly [string, Uint8Array])[] }[];
 }
 
 /** A PCI host bridge and the bus numbers below it. */

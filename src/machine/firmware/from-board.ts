@@ -44,7 +44,13 @@ function spaprHost(h: PCIHostDescription, segment: number): PciHostBridge {
   if (h.buid !== undefined && h.buid !== preset.spapr!.buid) {
     throw new ConfigError('pseries', `PHB ${index} has BUID 0x${h.buid.toString(16)}, expected 0x${preset.spapr!.buid.toString(16)}`);
   }
-  return { ...hostBridge(h, segment), spapr: { ...preset.spapr!, ...(h.dmaWindow ? { dmaWindow: h.dmaWindow } : {}), ...(h.ddw !== undefined ? { ddw: h.ddw } : {}) } };
+  return {
+    ...hostBridge(h, segment),
+    spapr: {
+      ...preset.spapr!, ...(h.dmaWindow ? { dmaWindow: h.dmaWindow } : {}), ...(h.ddw !== undefined ? { ddw: h.ddw } : {}),
+      ...(h.deviceNodes?.length ? { deviceNodes: h.deviceNodes } : {}),
+    },
+  };
 }
 
 /**

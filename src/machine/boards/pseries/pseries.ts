@@ -12,11 +12,14 @@ import {
 import type { Machine } from '../../machine.js';
 import { spaprPhbDmaOptions, spaprPhbType } from '../../devices/spapr-pci-host-bridge.js';
 import { PropError } from '../../properties.js';
-import { InterruptLines, type Board, type BoardOwnDescription, type BoardType, type PciHotplugHandler, type Range } from '../board.js';
+import {
+  InterruptLines, type Board, type BoardOwnDescription, type BoardType, type PciHotplugHandler, type Range, type SpaprDeviceNode,
+} from '../board.js';
 import { mainRam } from '../ram.js';
 import { registerDrcRtas } from './drc-rtas.js';
 import { SPAPR_IRQ_EPOW, SPAPR_IRQ_HOTPLUG, SpaprEventQueue } from './events.js';
 import { HcallTable } from './hcall.js';
+import { spaprPciDeviceFragment } from './pci-dt.js';
 import { SpaprPhbHotplug } from './pci-hotplug.js';
 import {
   RTAS_IBM_READ_PCI_CONFIG, RTAS_IBM_WRITE_PCI_CONFIG, RTAS_OUT_HW_ERROR, RTAS_OUT_SUCCESS, RTAS_READ_PCI_CONFIG,
@@ -207,6 +210,23 @@ export class PseriesBoard implements Board {
     walk(this.rootBus);
   }
 
+  /**
+   * The root bus's functions as the device tree describes them
+   * (spapr_dt_pci_bus, devfn order). Bridges are left out with what is
+   * below them: their nodes (bus ranges, child DRCs) are not modelled.
+   */
+  private deviceNodes(): SpaprDeviceNode[] {
+    const out: SpaprDeviceNode[] = [];
+    for (const dev of this.rootBus.devices) {
+      if (!dev || dev.isBridge) continue;
+      const drc = this.phbHotplug.drcOf(dev);
+      const [begin, ...rest] = spaprPciDeviceFragment(dev, drc?.index ?? 0, 0);
+      const props = rest.flatMap((t) => (t.tag === 'prop' ? [[t.name, t.value] as const] : []));
+      if (begin?.tag === 'begin') out.push({ name: begin.name, props });
+    }
+    return out;
+  }
+
   describe(): BoardOwnDescription {
     const rma = this.ram[0]!.size;
     return {
@@ -222,6 +242,7 @@ export class PseriesBoard implements Board {
         // spapr_dt_phb: ibm,dma-window from LIOBN#0 as reset leaves it.
         dmaWindow: { liobn: this.phbDma.tables[0]!.liobn, busAddr: Number(this.phbDma.opts.dmaWinAddr), size: Number(this.phbDma.opts.dmaWinSize) },
         ddw: this.phbDma.opts.ddw,
+        deviceNodes: this.deviceNodes(),
       }],
       interrupts: { controller: 'ics', lines: SPAPR_NR_IRQS, msi: { name: 'msi', base: SPAPR_PCI_MSI_WINDOW, size: 0x1000 } },
       reserved: [],

@@ -123,6 +123,11 @@ function phb(n: FdtNode, h: Parameters<FdtContributor['build']>[0]['desc']['pciH
   n.u32('ibm,pe-total-#msi', 0xd00).u32('ibm,pci-config-space-type', 1)
     .u64('reg', s.buid, 0).u32('ranges', ...pciRanges(h.windows)).u32('bus-range', h.busStart, h.busEnd)
     .empty('used-by-rtas').u32('#interrupt-cells', 1).string('compatible', 'IBM,Logical_PHB').string('device_type', 'pci');
+  // spapr_dt_pci_bus: a node per function, the same one configure-connector hands out for a hot-added one.
+  for (const d of s.deviceNodes ?? []) {
+    const c = n.node(d.name);
+    for (const [name, value] of d.props) c.bytes(name, value);
+  }
 }
 
 const phbs: FdtContributor = {
@@ -166,7 +171,7 @@ const intc: FdtContributor = {
 
 /**
  * pseries's device tree in QEMU 7.2's node order, reduced: PCI DRCs only
- * (no CPU or memory DRCs), no persistent memory,
+ * (no CPU or memory DRCs), no bridge nodes, no persistent memory,
  * CAS vectors or CPU cache/MMU details, which do not concern DMA. A vIOMMU
  * issue (DDW changes, VIO windows) adds a contributor after `pci`.
  */
