@@ -1,3 +1,4 @@
+import { bswap32 } from '../memory/bswap.js';
 import type { GuestPort } from './port.js';
 
 /**
@@ -28,9 +29,6 @@ export class NativeMmio {
   }
 }
 
-export function bswap32(v: number): number {
-  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
-}
 
 /** The boards whose CPUs run big-endian (ppc64 pseries guests as QEMU's qemu-system-ppc64 targets). */
 export function cpuBigEndian(board: string): boolean {

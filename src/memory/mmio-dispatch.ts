@@ -1,4 +1,5 @@
 import { MEMTX_DECODE_ERROR, MEMTX_OK, type MemTxAttrs, type MemTxResult } from './attrs.js';
+import { bswap16, bswap32 } from './bswap.js';
 import type { ResolvedOps } from './mmio-ops.js';
 
 /** Out-parameter of a scalar access: the value as two u32 halves. */
@@ -10,8 +11,8 @@ export class AccessResult {
 
 function bswap(v: number, size: number): number {
   switch (size) {
-    case 2: return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
-    case 4: return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+    case 2: return bswap16(v);
+    case 4: return bswap32(v);
     default: return v & 0xff;
   }
 }

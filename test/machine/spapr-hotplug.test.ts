@@ -1,4 +1,5 @@
 import t from 'tap';
+import { bswap32 } from '../../src/memory/bswap.js';
 import { parseCmdline } from '../../src/machine/cmdline.js';
 import { PseriesBoard } from '../../src/machine/boards/pseries/pseries.js';
 import { FakeConnection } from '../../src/machine/fuzz/targets/stream.js';
@@ -30,9 +31,8 @@ function setup(extra: string[] = []) {
   };
   const rtas = (token: number, args: number[], nret = 1) => b.rtas.callWithArrays(token, args, nret);
   const checkException = (len = 2048) => rtas(CHECK_EXCEPTION, [0x500, 0x1001, 0x10000000, 0, LOG, len])[0];
-  const be32 = (v: number) => ((v & 0xff) << 24 | (v & 0xff00) << 8 | (v >>> 8) & 0xff00 | v >>> 24) >>> 0;
   const configureFully = (index: number): number[] => {
-    m.systemAs.write(WA, 4, be32(index));
+    m.systemAs.write(WA, 4, bswap32(index));
     const steps: number[] = [];
     for (let i = 0; i < 64; i++) {
       const r = rtas(CONFIGURE_CONNECTOR, [WA, 0])[0]!;

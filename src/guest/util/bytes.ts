@@ -104,13 +104,7 @@ export function byteSum(bytes: Uint8Array, start = 0, len = bytes.length - start
   return s;
 }
 
-export function bswap16(v: number): number {
-  return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
-}
-
-export function bswap32(v: number): number {
-  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | ((v >>> 24) & 0xff)) >>> 0;
-}
+export { bswap16, bswap32 } from '../../memory/bswap.js';
 
 export function hiOf(v: number): number {
   return Math.floor(v / TWO32) >>> 0;

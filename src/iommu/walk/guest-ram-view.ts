@@ -1,3 +1,4 @@
+import { bswap32 } from '../../memory/bswap.js';
 import { RamRegion, type AddressSpace } from '../../memory/index.js';
 
 /** One guest-physical window onto a SharedArrayBuffer (structured-clone friendly). */
@@ -24,10 +25,6 @@ interface Segment {
 }
 
 const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-function bswap32(v: number): number {
-  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
-}
 
 /**
  * Guest RAM as page-table walkers see it: SharedArrayBuffer-backed windows

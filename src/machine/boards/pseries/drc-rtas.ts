@@ -1,6 +1,6 @@
 import type { SpaprDrcPci } from './drc.js';
 import { RTAS_OUT_NO_SUCH_INDICATOR } from './drc.js';
-import { RTAS_OUT_PARAM_ERROR, RTAS_OUT_SUCCESS, RTAS_TOKEN_BASE, type RtasCall, type RtasTable } from './rtas.js';
+import { RTAS_OUT_PARAM_ERROR, RTAS_OUT_SUCCESS, RTAS_TOKEN_BASE, type RtasCall, type RtasMemory, type RtasTable } from './rtas.js';
 
 export const RTAS_SET_INDICATOR = RTAS_TOKEN_BASE + 0x1a;
 export const RTAS_GET_SENSOR_STATE = RTAS_TOKEN_BASE + 0x1d;
@@ -30,15 +30,6 @@ const CC_IDX_PROP_LEN = 3;
 const CC_IDX_PROP_DATA_OFFSET = 4;
 const CC_VAL_DATA_OFFSET = (CC_IDX_PROP_DATA_OFFSET + 1) * 4;
 const CC_WA_LEN = 4096;
-
-/** Guest physical memory as RTAS sees it (real mode: ppc64_phys_to_real drops the top 4 bits). */
-export interface RtasMemory {
-  readU32(addr: bigint): number;
-  writeU32(addr: bigint, value: number): void;
-  writeBytes(addr: bigint, data: Uint8Array): void;
-}
-
-const toReal = (a: bigint) => a & 0x0fffffffffffffffn;
 
 /**
  * The DRC RTAS calls (QEMU hw/ppc/spapr_drc.c): set-indicator (isolation
@@ -86,7 +77,7 @@ export function registerDrcRtas(rtas: RtasTable, byIndex: (index: number) => Spa
 /** rtas_ibm_configure_connector. */
 function configureConnector(c: RtasCall, byIndex: (index: number) => SpaprDrcPci | undefined, mem: RtasMemory): void {
   if (c.nargs !== 2 || c.nret !== 1) return c.ret(0, RTAS_OUT_PARAM_ERROR);
-  const wa = toReal((BigInt(c.arg(1)) << 32n) | BigInt(c.arg(0)));
+  const wa = (BigInt(c.arg(1)) << 32n) | BigInt(c.arg(0));
   const drc = byIndex(mem.readU32(wa));
   if (!drc) return c.ret(0, RTAS_OUT_PARAM_ERROR);
   if (!drc.configurable || !drc.dev) return c.ret(0, SPAPR_DR_CC_RESPONSE_NOT_CONFIGURABLE);

@@ -1,6 +1,6 @@
 import type { EventLog } from '../../../base/event-log.js';
 import type { IrqLine } from '../../../base/irq.js';
-import { RTAS_OUT_PARAM_ERROR, RTAS_OUT_SUCCESS, RTAS_TOKEN_BASE, type RtasCall, type RtasTable } from './rtas.js';
+import { RTAS_OUT_PARAM_ERROR, RTAS_OUT_SUCCESS, RTAS_TOKEN_BASE, type RtasCall, type RtasMemory, type RtasTable } from './rtas.js';
 
 export const RTAS_CHECK_EXCEPTION = RTAS_TOKEN_BASE + 0x0e;
 export const RTAS_EVENT_SCAN = RTAS_TOKEN_BASE + 0x0f;
@@ -53,7 +53,7 @@ export class SpaprEventQueue {
   private nextPlid = 0;
 
   constructor(private readonly irqs: { readonly epow: IrqLine; readonly hotplug: IrqLine },
-    private readonly mem: { writeBytes(addr: number, data: Uint8Array): void },
+    private readonly mem: Pick<RtasMemory, 'writeBytes'>,
     private readonly nowNs: () => number, private readonly log: EventLog) {}
 
   register(rtas: RtasTable): void {
@@ -135,7 +135,7 @@ export class SpaprEventQueue {
     dv.setUint32(4, e!.extended.length);
     out.set(e!.extended, 8);
     // QEMU writes the whole log whatever the length; PAPR says at most `len` bytes. viommu keeps to `len`.
-    this.mem.writeBytes(buf, out.subarray(0, Math.min(out.length, len)));
+    this.mem.writeBytes(BigInt(buf), out.subarray(0, Math.min(out.length, len)));
     c.ret(0, RTAS_OUT_SUCCESS);
     this.repulse();
   }

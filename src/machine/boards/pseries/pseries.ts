@@ -1,5 +1,6 @@
 import { ConfigError } from '../../../base/config-error.js';
 import type { AddressSpace } from '../../../memory/address-space.js';
+import { bswap32 } from '../../../memory/bswap.js';
 import { SpaprTce } from '../../../iommu/spapr/spapr-tce.js';
 import type { SpaprPhbDma } from '../../../iommu/spapr/phb-dma.js';
 import { PCIBus } from '../../../pci/bus.js';
@@ -23,7 +24,7 @@ import { spaprPciDeviceFragment } from './pci-dt.js';
 import { SpaprPhbHotplug } from './pci-hotplug.js';
 import {
   RTAS_IBM_READ_PCI_CONFIG, RTAS_IBM_WRITE_PCI_CONFIG, RTAS_OUT_HW_ERROR, RTAS_OUT_SUCCESS, RTAS_READ_PCI_CONFIG,
-  RTAS_WRITE_PCI_CONFIG, RtasTable, type RtasCall,
+  RTAS_WRITE_PCI_CONFIG, RtasTable, type RtasCall, type RtasMemory,
 } from './rtas.js';
 
 const MIB = 1024 * 1024;
@@ -120,21 +121,21 @@ export class PseriesBoard implements Board {
     this.rtas.register(RTAS_IBM_READ_PCI_CONFIG, 'ibm,read-pci-config', (c) => this.rtasReadConfig(c, true));
     this.rtas.register(RTAS_IBM_WRITE_PCI_CONFIG, 'ibm,write-pci-config', (c) => this.rtasWriteConfig(c, true));
     const as = m.systemAs;
-    const be = (v: number) => ((v & 0xff) << 24 | (v & 0xff00) << 8 | (v >>> 8) & 0xff00 | v >>> 24) >>> 0;
-    const real = (a: number | bigint) => BigInt(a) & 0x0fffffffffffffffn;
+    const real = (a: bigint) => a & 0x0fffffffffffffffn;
+    const rtasMem: RtasMemory = {
+      readU32: (a) => bswap32(as.read(real(a), 4).lo >>> 0),
+      writeU32: (a, v) => void as.write(real(a), 4, bswap32(v >>> 0)),
+      writeBytes: (a, d) => void as.writeBytes(real(a), d),
+    };
     this.events = new SpaprEventQueue({ epow: this.intc.lines[SPAPR_IRQ_EPOW]!, hotplug: this.intc.lines[SPAPR_IRQ_HOTPLUG]! },
-      { writeBytes: (a, d) => void as.writeBytes(real(a), d) }, () => m.clock.now, m.log);
+      rtasMem, () => m.clock.now, m.log);
     this.events.register(this.rtas);
     this.phbHotplug = new SpaprPhbHotplug(PHB_NAME, this.rootBus, 0, this.events, m.log, (dev) => {
       // spapr_pci_unplug: reset first (guests that do not wait leave IRQs asserted), then unrealize.
       m.mem.transaction(() => dev.reset());
       dev.bus.unplug(dev);
     });
-    registerDrcRtas(this.rtas, (i) => this.phbHotplug.drcByIndex(i), {
-      readU32: (a) => be(as.read(real(a), 4).lo >>> 0),
-      writeU32: (a, v) => void as.write(real(a), 4, be(v >>> 0)),
-      writeBytes: (a, d) => void as.writeBytes(real(a), d),
-    });
+    registerDrcRtas(this.rtas, (i) => this.phbHotplug.drcByIndex(i), rtasMem);
     m.onDeviceAdded((dev) => {
       if ('bus' in dev && (dev as PCIDevice).bus === this.rootBus) this.phbHotplug.attach(dev as PCIDevice, !m.created);
     });

@@ -36,6 +36,17 @@ export interface RtasCall {
 
 export type RtasHandler = (call: RtasCall) => void;
 
+/**
+ * Guest physical memory as RTAS calls reach it (work areas, log buffers):
+ * big-endian words, addresses in real mode (ppc64_phys_to_real drops the
+ * top 4 bits; the implementation does it).
+ */
+export interface RtasMemory {
+  readU32(addr: bigint): number;
+  writeU32(addr: bigint, value: number): void;
+  writeBytes(addr: bigint, data: Uint8Array): void;
+}
+
 export class RtasTable {
   private readonly byToken = new Map<number, { name: string; fn: RtasHandler }>();
 

@@ -1,4 +1,5 @@
 import { H_GET_TCE, H_PUT_TCE, H_PUT_TCE_INDIRECT, H_STUFF_TCE } from '../../../iommu/spapr/papr.js';
+import { bswap32 } from '../../../memory/bswap.js';
 import { PseriesBoard } from '../../boards/pseries/pseries.js';
 import { HotplugController } from '../../hotplug.js';
 import { QmpError } from '../../qmp/errors.js';
@@ -112,7 +113,7 @@ function execDrc(ctx: MachineContext, s: SpaprState, op: Op): void {
   if (call === 'set-indicator') args = [u32(op['type']), index, num(op['state'])];
   else if (call === 'get-sensor-state') args = [u32(op['type']), index];
   else if (call === 'ibm,configure-connector') {
-    ctx.port.write(s.wa, 4, ((index & 0xff) << 24 | (index & 0xff00) << 8 | (index >>> 8) & 0xff00 | index >>> 24) >>> 0);
+    ctx.port.write(s.wa, 4, bswap32(index));
     args = [s.wa, 0];
   } else if (call === 'check-exception') args = [0x500, 0x1001, 0x5000_0000, 0, s.wa, num(op['len'])];
   else args = [0x5000_0000, 0, s.wa, num(op['len'])];
