@@ -9,7 +9,7 @@ import type { Machine } from './machine.js';
 import type { PciHotplugHandler } from './boards/board.js';
 import { QmpError, genericError } from './qmp/errors.js';
 import { isObject, type JsonObject } from './qmp/json.js';
-import type { RawValue } from './properties.js';
+import { parsePciDevfn, type RawValue } from './properties.js';
 
 /** pending_deleted_expires_ms: a request stays pending 5 s of virtual time (Linux pciehp's wait). */
 const UNPLUG_PENDING_NS = 5000 * NS_PER_MS;
@@ -29,14 +29,10 @@ function pcieSlotHandler(port: PCIeRootPort): PciHotplugHandler {
   };
 }
 
-/** `addr` as QEMU's PCI address property reads it: "S" or "S.F" in hex, or a number (devfn). */
+/** `addr` as the PCI address property reads it (a devfn number, or "S[.F]"); undefined when absent or malformed (realize reports it). */
 function devfnOf(addr: RawValue | undefined): number | undefined {
-  if (addr === undefined) return undefined;
-  if (typeof addr === 'number') return addr >= 0 && addr < 256 ? addr : undefined;
-  const m = /^([0-9a-f]{1,2})(?:\.([0-7]))?$/i.exec(String(addr));
-  if (!m) return undefined;
-  const slot = parseInt(m[1]!, 16);
-  return slot < 32 ? (slot << 3) | parseInt(m[2] ?? '0', 16) : undefined;
+  if (typeof addr === 'number') return Number.isInteger(addr) && addr >= 0 && addr < 256 ? addr : undefined;
+  return typeof addr === 'string' ? parsePciDevfn(addr) : undefined;
 }
 
 /**

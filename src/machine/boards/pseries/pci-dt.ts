@@ -5,6 +5,7 @@ import {
   PCI_ROM_ADDRESS, PCI_ROM_SLOT, PCI_STATUS, PCI_STATUS_66MHZ, PCI_STATUS_FAST_BACK, PCI_SUBSYSTEM_ID,
   PCI_SUBSYSTEM_VENDOR_ID, PCI_VENDOR_ID,
 } from '../../../pci/regs.js';
+import type { SpaprDeviceNode } from '../board.js';
 import type { CcToken } from './drc.js';
 
 const PCI_MIN_GNT = 0x3e;
@@ -85,16 +86,16 @@ function regCells(dev: PCIDevice): number[] {
 }
 
 /**
- * The node ibm,configure-connector hands out for a hot-added function
- * (QEMU 7.2 spapr_dt_pci_device, PAPR+ 13.6.3 table 181), as the steps the
- * guest receives: the node "<class name>@<slot>[,<fn>]" and its
+ * A function's device-tree node (QEMU 7.2 spapr_dt_pci_device, PAPR+
+ * 13.6.3 table 181), in the boot tree and as ibm,configure-connector hands
+ * it out for a hot-added function: "<class name>@<slot>[,<fn>]" and its
  * properties. libfdt puts each new property first, so the guest sees them
  * in the reverse of QEMU's creation order; the order here is the one
  * recorded from QEMU 7.2 (test/machine/data/qtest/pseries-hotplug.txt).
  * No "assigned-addresses": the BARs are unassigned until the guest
  * programs them.
  */
-export function spaprPciDeviceFragment(dev: PCIDevice, drcIndex: number, phbIndex: number): CcToken[] {
+export function spaprPciDeviceNode(dev: PCIDevice, drcIndex: number, phbIndex: number): SpaprDeviceNode {
   const cs = dev.cs;
   const created: [string, Uint8Array][] = [];
   const u32 = (name: string, v: number) => created.push([name, cell(v)]);
@@ -129,9 +130,15 @@ export function spaprPciDeviceFragment(dev: PCIDevice, drcIndex: number, phbInde
   }
   const cls = cs.get16(PCI_CLASS_PROG + 1);
   const name = `${dtNameFromClass(cls >> 8, cls & 0xff)}@${slot.toString(16)}${fn ? `,${fn.toString(16)}` : ''}`;
+  return { name, props: created.reverse() };
+}
+
+/** The same node as ibm,configure-connector's steps: the node begins, its properties, it ends. */
+export function spaprPciDeviceFragment(dev: PCIDevice, drcIndex: number, phbIndex: number): CcToken[] {
+  const node = spaprPciDeviceNode(dev, drcIndex, phbIndex);
   return [
-    { tag: 'begin', name },
-    ...created.reverse().map(([n, value]): CcToken => ({ tag: 'prop', name: n, value })),
+    { tag: 'begin', name: node.name },
+    ...node.props.map(([n, value]): CcToken => ({ tag: 'prop', name: n, value })),
     { tag: 'end' },
   ];
 }

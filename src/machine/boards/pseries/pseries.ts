@@ -20,7 +20,7 @@ import { mainRam } from '../ram.js';
 import { registerDrcRtas } from './drc-rtas.js';
 import { SPAPR_IRQ_EPOW, SPAPR_IRQ_HOTPLUG, SpaprEventQueue } from './events.js';
 import { HcallTable } from './hcall.js';
-import { spaprPciDeviceFragment } from './pci-dt.js';
+import { spaprPciDeviceNode } from './pci-dt.js';
 import { SpaprPhbHotplug } from './pci-hotplug.js';
 import {
   RTAS_IBM_READ_PCI_CONFIG, RTAS_IBM_WRITE_PCI_CONFIG, RTAS_OUT_HW_ERROR, RTAS_OUT_SUCCESS, RTAS_READ_PCI_CONFIG,
@@ -220,10 +220,7 @@ export class PseriesBoard implements Board {
     const out: SpaprDeviceNode[] = [];
     for (const dev of this.rootBus.devices) {
       if (!dev || dev.isBridge) continue;
-      const drc = this.phbHotplug.drcOf(dev);
-      const [begin, ...rest] = spaprPciDeviceFragment(dev, drc?.index ?? 0, 0);
-      const props = rest.flatMap((t) => (t.tag === 'prop' ? [[t.name, t.value] as const] : []));
-      if (begin?.tag === 'begin') out.push({ name: begin.name, props });
+      out.push(spaprPciDeviceNode(dev, this.phbHotplug.drcOf(dev)?.index ?? 0, 0));
     }
     return out;
   }
