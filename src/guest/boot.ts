@@ -128,6 +128,7 @@ export function bootGuestKernel(port: GuestPort, o: BootOptions = {}): BootedGue
       assign = true;
       range = host.busRange;
       k.firmware.windows = host.windows;
+      k.firmware.hostNode = host.node;
     }
   }
   if (k.firmware.acpi) {

@@ -5,7 +5,7 @@ import { DmaApi, type DmaApiOptions } from './dma/dma-api.js';
 import { DriverCore } from './drivers/driver-core.js';
 import type { AcpiParsers } from './fw/acpi/registry.js';
 import type { AcpiWalk } from './fw/acpi/walk.js';
-import type { FdtTree } from './fw/fdt/fdt.js';
+import type { FdtNode, FdtTree } from './fw/fdt/fdt.js';
 import type { FwCfgClient } from './fw/fw-cfg.js';
 import type { Pciehp } from './hotplug/pciehp.js';
 import type { SpaprPciHotplug } from './hotplug/spapr-hotplug.js';
@@ -37,6 +37,8 @@ export interface FirmwareInfo {
   acpi?: AcpiWalk;
   fwCfg?: FwCfgClient;
   windows: HostWindows;
+  /** The device-tree node of the PCI host bridge the kernel enumerated through (the PHB on pseries). */
+  hostNode?: FdtNode;
   /** Problems found in firmware tables; each is reported and its table not used. */
   readonly errors: string[];
 }

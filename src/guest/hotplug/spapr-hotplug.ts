@@ -66,7 +66,7 @@ export class SpaprPciHotplug {
     if (!t || !k.pci || k.port.board !== 'pseries') return undefined;
     const src = t.byPath('/event-sources/hot-plug-events');
     const rtasNode = t.byPath('/rtas');
-    const phb = [...t.nodes()].find((n) => n.parent === t.root && n.string('device_type') === 'pci');
+    const phb = k.firmware.hostNode;
     if (!src || !rtasNode || !phb || !phb.has('ibm,drc-indexes')) return undefined;
     try {
       const irq = src.cells('interrupts')?.[0];
